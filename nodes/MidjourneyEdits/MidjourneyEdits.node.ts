@@ -1,0 +1,121 @@
+import type {
+	IExecuteFunctions,
+	IHookFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+
+import { description as editDescription } from './actions/image/edit.operation';
+import { resumeFromCallback } from './actions/image/edit/callbackResume';
+import { router } from './actions/router';
+import { description as getDescription } from './actions/task/get.operation';
+import { description as getManyDescription } from './actions/task/getMany.operation';
+
+export class MidjourneyEdits implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Midjourney Edits',
+		name: 'midjourneyEdits',
+		icon: { light: 'file:midjourney.svg', dark: 'file:midjourney.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{ $parameter["resource"] === "task" ? ($parameter["operation"] === "getMany" ? "Get many tasks" : "Get task") : "Edit image" }}',
+		description: 'Edit an image with a prompt using Midjourney (Ace Data Cloud), and look up edit tasks',
+		defaults: { name: 'Midjourney Edits' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'aceDataCloudApi', required: true }],
+		// Used only by "Wait for Callback": the API posts the result to this execution's resume URL.
+		webhooks: [
+			{
+				name: 'default',
+				httpMethod: 'POST',
+				responseMode: 'onReceived',
+				path: '',
+				restartWebhook: true,
+			},
+		],
+		properties: [
+			{
+				displayName: 'Resource',
+				name: 'resource',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{ name: 'Image', value: 'image', description: 'Edit an image with a prompt' },
+					{ name: 'Task', value: 'task', description: 'Look up edit tasks by ID' },
+				],
+				default: 'image',
+			},
+			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				noDataExpression: true,
+				displayOptions: { show: { resource: ['image'] } },
+				options: [
+					{
+						name: 'Edit',
+						value: 'edit',
+						action: 'Edit an image with a prompt',
+						description: 'Send an image and a prompt; get the edited 2x2 grid (and optionally the four images)',
+					},
+				],
+				default: 'edit',
+			},
+			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				noDataExpression: true,
+				displayOptions: { show: { resource: ['task'] } },
+				options: [
+					{
+						name: 'Get',
+						value: 'get',
+						action: 'Get a task',
+						description: 'Get one edit task: its status and, once finished, its result',
+					},
+					{
+						name: 'Get Many',
+						value: 'getMany',
+						action: 'Get many tasks',
+						description: 'Get several edit tasks by ID in one request',
+					},
+				],
+				default: 'get',
+			},
+			...editDescription,
+			...getDescription,
+			...getManyDescription,
+		],
+	};
+
+	// The only webhook is the execution's resume URL (restartWebhook), which n8n never registers on
+	// activation; these exist so n8n's lifecycle contract is complete and they are no-ops.
+	webhookMethods = {
+		default: {
+			async checkExists(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+			async create(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+			async delete(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+		},
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await router.call(this);
+	}
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		return await resumeFromCallback.call(this);
+	}
+}

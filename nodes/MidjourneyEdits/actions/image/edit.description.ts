@@ -1,0 +1,247 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+const showFor = { resource: ['image'], operation: ['edit'] };
+
+/** Parameter names are public interface: saved workflows reference them. */
+export const editDescription: INodeProperties[] = [
+	{
+		displayName:
+			'Each edit is a paid Midjourney job (about 1-2 minutes). Test with one item before running a large batch.',
+		name: 'costNotice',
+		type: 'notice',
+		default: '',
+		displayOptions: { show: showFor },
+	},
+	{
+		displayName: 'Image Source',
+		name: 'imageSource',
+		type: 'options',
+		noDataExpression: true,
+		options: [
+			{
+				name: 'Image URL',
+				value: 'url',
+				description: 'A direct link to the image file (not a web page)',
+			},
+			{
+				name: 'File From a Previous Node',
+				value: 'binary',
+				description:
+					'An image in a binary field (Form Trigger upload, Google Drive, email attachment...). It is uploaded to Ace Data Cloud first.',
+			},
+		],
+		default: 'url',
+		displayOptions: { show: showFor },
+	},
+	{
+		displayName: 'Image URL',
+		name: 'imageUrl',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: 'https://example.com/photos/cat.jpg',
+		description: 'Direct http(s) link to the PNG, JPEG, WebP or GIF image to edit',
+		displayOptions: { show: { ...showFor, imageSource: ['url'] } },
+	},
+	{
+		displayName: 'Input Binary Field',
+		name: 'binaryPropertyName',
+		type: 'string',
+		default: 'data',
+		required: true,
+		placeholder: 'data',
+		hint: 'The name of the binary field holding the image, as shown in the previous node\'s "Binary" tab',
+		description: 'Name of the binary field that holds the image file',
+		displayOptions: { show: { ...showFor, imageSource: ['binary'] } },
+	},
+	{
+		displayName: 'Prompt',
+		name: 'prompt',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: 'e.g. the same cat, as a watercolor painting',
+		description: 'Describe the edited image: what to change and the style you want',
+		typeOptions: { rows: 3 },
+		displayOptions: { show: showFor },
+	},
+	{
+		displayName: 'Wait Mode',
+		name: 'waitMode',
+		type: 'options',
+		noDataExpression: true,
+		options: [
+			{
+				name: 'Poll Until Done',
+				value: 'poll',
+				description:
+					'Ask the API for the result every few seconds. Works everywhere, including n8n on localhost or behind a firewall.',
+			},
+			{
+				name: 'Wait for Callback',
+				value: 'callback',
+				description:
+					'Pause the execution until the API calls n8n back. Needs an n8n the internet can reach (public WEBHOOK_URL).',
+			},
+			{
+				name: "Don't Wait (Return Task ID)",
+				value: 'none',
+				description:
+					'Return the task ID at once; get the result later with "Task → Get" or the Midjourney Edits Trigger',
+			},
+		],
+		default: 'poll',
+		displayOptions: { show: showFor },
+	},
+	{
+		displayName:
+			'The API must reach this n8n over the internet: set WEBHOOK_URL to n8n\'s public address. For n8n on localhost or behind a firewall, use "Poll Until Done".',
+		name: 'callbackNotice',
+		type: 'notice',
+		default: '',
+		displayOptions: { show: { ...showFor, waitMode: ['callback'] } },
+	},
+	{
+		displayName: 'Callback URL',
+		name: 'callbackUrl',
+		type: 'string',
+		default: '',
+		placeholder: 'https://your-n8n.example.com/webhook/.../callback',
+		description:
+			'Optional. Where the API should POST the result when it is ready, e.g. the production URL of a Midjourney Edits Trigger.',
+		displayOptions: { show: { ...showFor, waitMode: ['none'] } },
+	},
+	{
+		displayName: 'Mode',
+		name: 'mode',
+		type: 'options',
+		options: [
+			{ name: 'Fast', value: 'fast', description: 'The usual speed and price' },
+			{ name: 'Relax', value: 'relax', description: 'Slower and cheaper; can queue for a while' },
+			{ name: 'Turbo', value: 'turbo', description: 'Fastest and most expensive' },
+		],
+		default: 'fast',
+		description: 'Midjourney speed mode; it changes the price of each edit',
+		displayOptions: { show: showFor },
+	},
+	{
+		displayName: 'Split Images',
+		name: 'splitImages',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to also get the 2x2 grid split into four separate images (sub_image_urls in the result)',
+		displayOptions: { show: showFor },
+	},
+	{
+		displayName: 'Mask',
+		name: 'maskSource',
+		type: 'options',
+		noDataExpression: true,
+		options: [
+			{ name: 'No Mask', value: 'none', description: 'Midjourney may change the whole image' },
+			{
+				name: 'File From a Previous Node',
+				value: 'binary',
+				description: 'A black-and-white image in a binary field',
+			},
+			{ name: 'Base64 Text', value: 'base64', description: 'The mask image as base64 or a data URI' },
+		],
+		default: 'none',
+		description:
+			'Limit the edit to part of the image: white areas of the mask are regenerated, black areas are kept',
+		displayOptions: { show: showFor },
+	},
+	{
+		displayName: 'Mask Binary Field',
+		name: 'maskBinaryPropertyName',
+		type: 'string',
+		default: 'mask',
+		required: true,
+		placeholder: 'mask',
+		description:
+			'Name of the binary field holding the mask image (white = change, black = keep), the same size as the input image',
+		displayOptions: { show: { ...showFor, maskSource: ['binary'] } },
+	},
+	{
+		displayName: 'Mask (Base64)',
+		name: 'maskBase64',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: 'data:image/png;base64,iVBORw0KGgo...',
+		description:
+			'The mask image as base64 (a data: URI prefix is fine). White = change, black = keep.',
+		typeOptions: { rows: 2 },
+		displayOptions: { show: { ...showFor, maskSource: ['base64'] } },
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add option',
+		default: {},
+		displayOptions: { show: showFor },
+		options: [
+			{
+				displayName: 'Allow Private Callback Address',
+				name: 'allowPrivateCallbackUrl',
+				type: 'boolean',
+				default: false,
+				description:
+					"Whether to send a callback address that the API can't normally reach (localhost, a private network). Only useful behind a tunnel or proxy that forwards it.",
+				displayOptions: { show: { '/waitMode': ['callback', 'none'] } },
+			},
+			{
+				displayName: 'Concurrency',
+				name: 'concurrency',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 50 },
+				default: 5,
+				description:
+					'How many edits to submit at the same time when the node gets many items. Lower it if you hit rate limits.',
+			},
+			{
+				displayName: 'Download Images',
+				name: 'downloadImages',
+				type: 'options',
+				options: [
+					{ name: "Don't Download", value: 'none', description: 'Output only the result links' },
+					{
+						name: 'Grid Image',
+						value: 'grid',
+						description: 'Attach the 2x2 grid image as the binary field "data"',
+					},
+					{
+						name: 'Four Split Images',
+						value: 'split',
+						description:
+							'Output one item per image of the grid, each with its file in "data" (turns on Split Images)',
+					},
+				],
+				default: 'none',
+				description:
+					'Whether to download the result as files. Result links can expire: download if you want to keep, post or email the image.',
+			},
+			{
+				displayName: 'Poll Interval (Seconds)',
+				name: 'pollIntervalSeconds',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 300 },
+				default: 5,
+				description: 'How often to ask the API whether the edits are done',
+				displayOptions: { show: { '/waitMode': ['poll'] } },
+			},
+			{
+				displayName: 'Timeout (Seconds)',
+				name: 'timeoutSeconds',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 86400 },
+				default: 600,
+				description:
+					'How long to wait for the result before giving up on an item. The task may still finish later: fetch it with "Task → Get".',
+				displayOptions: { show: { '/waitMode': ['poll', 'callback'] } },
+			},
+		],
+	},
+];

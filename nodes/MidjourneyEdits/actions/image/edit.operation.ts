@@ -1,0 +1,264 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { isPlainlyPrivateUrl, signCallbackUrl } from '../../../shared/callbackSignature';
+import { CREDENTIAL_TYPE, EDITS_PATH } from '../../../shared/constants';
+import { taskFailureToNodeApiError } from '../../../shared/errors';
+import { mapWithConcurrency, RateLimitGate, throwIfCancelled } from '../../../shared/pacing';
+import type { PollOutcome } from '../../../shared/polling';
+import { pollUntilDone } from '../../../shared/polling';
+import { resultItemsFor } from '../../../shared/resultItems';
+import { aceApiRequest } from '../../../shared/transport';
+import { editDescription } from './edit.description';
+import { prepareEditBody } from './edit/inputs';
+import type { EditPlan } from './edit/plan';
+import { readEditPlan } from './edit/plan';
+
+export const description: INodeProperties[] = editDescription;
+
+/** Where one input item stands; every input item ends with output items or an error. */
+interface ItemState {
+	itemIndex: number;
+	plan?: EditPlan;
+	body?: IDataObject;
+	taskId?: string;
+	submittedAt?: number;
+	result?: IDataObject;
+	error?: Error;
+}
+
+function errorItem(state: ItemState): INodeExecutionData {
+	const error = state.error as Error & { description?: string };
+	const json: IDataObject = { error: error.message };
+	if (error.description) json.description = error.description;
+	if (state.taskId) json.task_id = state.taskId;
+	return { json, pairedItem: { item: state.itemIndex } };
+}
+
+/** Names the tasks that were already paid for, so a failing run loses none of them. */
+function withSubmittedTasks(error: Error, states: ItemState[], failing: ItemState): Error {
+	const others = states.filter((state) => state !== failing && state.taskId);
+	if (others.length === 0) return error;
+	const list = others.map((state) => `item ${state.itemIndex + 1}: ${state.taskId}`).join(', ');
+	const note = ` Tasks already submitted for other items (fetch them with "Task → Get"): ${list}.`;
+	const withDescription = error as Error & { description?: string | null };
+	withDescription.description = `${withDescription.description ?? ''}${note}`.trim();
+	return error;
+}
+
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const items = this.getInputData();
+	const continueOnFail = this.continueOnFail();
+	const signal = this.getExecutionCancelSignal?.();
+	const gate = new RateLimitGate(signal);
+	const states: ItemState[] = items.map((_, itemIndex) => ({ itemIndex }));
+
+	const fail = (state: ItemState, error: unknown) => {
+		state.error = error instanceof Error ? error : new Error(String(error));
+		if (!continueOnFail) throw withSubmittedTasks(state.error, states, state);
+	};
+	const live = () => states.filter((state) => !state.error);
+
+	// 1. Check every item before sending anything: bad input costs no request.
+	for (const state of states) {
+		try {
+			state.plan = readEditPlan(this, state.itemIndex);
+		} catch (error) {
+			fail(state, error);
+		}
+	}
+	const first = live()[0]?.plan;
+	if (!first) return [states.map(errorItem)];
+	const { waitMode, concurrency } = first;
+
+	let callbackUrl: string | undefined;
+	if (waitMode === 'callback') {
+		callbackUrl = resumeUrlForCallbacks(this, first, live().length);
+	}
+
+	// 2. Turn files into what the API takes (uploads cost nothing) before any paid submission.
+	let stopping = false;
+	await mapWithConcurrency(
+		live(),
+		concurrency,
+		async (state) => {
+			try {
+				state.body = await prepareEditBody(this, state.plan!, gate, signal);
+			} catch (error) {
+				stopping = !continueOnFail;
+				state.error = error as Error;
+			}
+		},
+		() => stopping,
+	);
+	throwIfCancelled(signal);
+	if (stopping) throw states.find((state) => state.error)!.error!;
+
+	// 3. Submit. A submission is only re-sent where the API cannot have accepted it (transport).
+	let apiToken: string | undefined;
+	if (waitMode === 'none' && live().some((state) => state.plan!.callbackUrl)) {
+		apiToken = String((await this.getCredentials(CREDENTIAL_TYPE)).apiToken ?? '');
+	}
+	await mapWithConcurrency(
+		live(),
+		concurrency,
+		async (state) => {
+			const plan = state.plan!;
+			const body = { ...state.body! };
+			if (waitMode === 'callback') body.callback_url = callbackUrl;
+			else if (plan.callbackUrl) body.callback_url = signCallbackUrl(plan.callbackUrl, apiToken!);
+			else body.async = true;
+			try {
+				const answer = await aceApiRequest(this, EDITS_PATH, body, {
+					stage: 'submit',
+					itemIndex: state.itemIndex,
+					gate,
+					signal,
+				});
+				if (typeof answer.task_id !== 'string' || answer.task_id === '') {
+					throw new NodeOperationError(this.getNode(), 'The API accepted the edit but returned no task_id', {
+						itemIndex: state.itemIndex,
+						description: `The answer was: ${JSON.stringify(answer).slice(0, 300)}`,
+					});
+				}
+				state.taskId = answer.task_id;
+				state.submittedAt = Date.now();
+				state.result = answer;
+			} catch (error) {
+				stopping = !continueOnFail;
+				state.error = error as Error;
+			}
+		},
+		() => stopping || (signal?.aborted ?? false),
+	);
+	if (stopping) {
+		const failing = states.find((state) => state.error)!;
+		throw withSubmittedTasks(failing.error!, states, failing);
+	}
+	throwIfCancelled(signal);
+
+	// 4. Wait the way the user chose.
+	if (waitMode === 'none') {
+		return [states.map((state) => (state.error ? errorItem(state) : { json: state.result!, pairedItem: { item: state.itemIndex } }))];
+	}
+	if (waitMode === 'callback') {
+		return await waitForCallback(this, states, errorItem);
+	}
+
+	const submitted = live().filter((state) => state.taskId);
+	let outcomes = new Map<string, PollOutcome>();
+	try {
+		outcomes = await pollUntilDone(
+			this,
+			submitted.map((state) => ({ taskId: state.taskId!, deadline: state.submittedAt! + state.plan!.timeoutMs })),
+			{ intervalMs: Math.min(...submitted.map((state) => state.plan!.pollIntervalMs)), gate, signal },
+		);
+	} catch (error) {
+		throwIfCancelled(signal);
+		// A failure that ends every wait (say, a revoked token) is each waiting item's failure.
+		for (const state of submitted) fail(state, error);
+	}
+	for (const state of submitted) {
+		const outcome = outcomes.get(state.taskId!);
+		if (!outcome || state.error) continue;
+		if (outcome.state === 'succeeded') {
+			state.result = outcome.result;
+		} else if (outcome.state === 'failed') {
+			state.result = undefined;
+			state.error = taskFailureToNodeApiError(this.getNode(), state.taskId!, outcome.error ?? {}, state.itemIndex);
+		} else {
+			state.result = undefined;
+			state.error = timeoutError(this, state, outcome);
+		}
+	}
+	const firstFailure = states.find((state) => state.error);
+	if (firstFailure && !continueOnFail) throw withSubmittedTasks(firstFailure.error!, states, firstFailure);
+
+	// 5. Build the output in input order, downloading files when asked.
+	const output: INodeExecutionData[] = [];
+	for (const state of states) {
+		if (state.error) {
+			output.push(errorItem(state));
+			continue;
+		}
+		throwIfCancelled(signal);
+		try {
+			output.push(...(await resultItemsFor(this, state.result!, state.plan!.download, state.itemIndex, continueOnFail)));
+		} catch (error) {
+			throw withSubmittedTasks(error as Error, states, state);
+		}
+	}
+	return [output];
+}
+
+function timeoutError(ctx: IExecuteFunctions, state: ItemState, outcome: PollOutcome): Error {
+	const seconds = Math.round(state.plan!.timeoutMs / 1000);
+	const lastSeen = 'lastSeen' in outcome && outcome.lastSeen ? ` (last seen: ${outcome.lastSeen})` : '';
+	return new NodeOperationError(
+		ctx.getNode(),
+		`Task ${state.taskId} did not finish within ${seconds} seconds${lastSeen}`,
+		{
+			itemIndex: state.itemIndex,
+			description: `The task may still finish: Midjourney keeps working on it, and it is billed. Fetch the result later with "Task → Get" and the task ID ${state.taskId}, or raise Options → "Timeout (Seconds)".`,
+		},
+	);
+}
+
+/**
+ * The execution's own resume URL is the callback URL: n8n resumes the waiting execution when the
+ * API posts the result there. n8n resumes an execution once per request, so this mode takes one
+ * item per execution (see README); several items belong in "Poll Until Done" or the trigger.
+ */
+function resumeUrlForCallbacks(ctx: IExecuteFunctions, plan: EditPlan, itemCount: number): string {
+	if (itemCount > 1) {
+		throw new NodeOperationError(
+			ctx.getNode(),
+			`"Wait for Callback" handles one item per execution, but this node got ${itemCount} items`,
+			{
+				description:
+					'n8n resumes a waiting execution with a single request, so one execution can wait for one callback. For several items use "Poll Until Done" (one request per poll round for the whole batch), or "Don\'t Wait" with the Midjourney Edits Trigger\'s URL as Callback URL. Nothing was submitted.',
+			},
+		);
+	}
+	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', plan.itemIndex) ?? '');
+	if (!/^https?:\/\//.test(resumeUrl)) {
+		throw new NodeOperationError(ctx.getNode(), 'n8n did not provide a resume URL for this execution', {
+			description: 'Wait for Callback needs n8n\'s waiting webhooks. Use "Poll Until Done" instead.',
+		});
+	}
+	if (!plan.allowPrivateCallbackUrl && isPlainlyPrivateUrl(resumeUrl)) {
+		throw new NodeOperationError(
+			ctx.getNode(),
+			'The API cannot call back this n8n: its address is private',
+			{
+				description: `n8n's resume URL is ${new URL(resumeUrl).origin}, which Ace Data Cloud cannot reach over the internet. Set WEBHOOK_URL to n8n's public address, use "Poll Until Done" (works behind firewalls), or turn on Options → "Allow Private Callback Address" if a tunnel forwards it. Nothing was submitted.`,
+			},
+		);
+	}
+	return resumeUrl;
+}
+
+async function waitForCallback(
+	ctx: IExecuteFunctions,
+	states: ItemState[],
+	toErrorItem: (state: ItemState) => INodeExecutionData,
+): Promise<INodeExecutionData[][]> {
+	const state = states[0];
+	if (state.error || !state.taskId) return [[toErrorItem(state)]];
+	const plan = state.plan!;
+	const seconds = Math.round(plan.timeoutMs / 1000);
+	// If no callback comes, n8n ends the wait by passing this node's input through. We make that
+	// input the task's description, so the item that comes out names the task to fetch later.
+	const waitingItem: INodeExecutionData = {
+		json: {
+			task_id: state.taskId,
+			success: false,
+			error: `No callback arrived within ${seconds} seconds. The task may still finish: fetch it with "Task → Get" and task ID ${state.taskId}.`,
+		},
+		pairedItem: { item: state.itemIndex },
+	};
+	const executeData = ctx.getExecuteData?.();
+	if (executeData) executeData.data = { main: [[waitingItem]] };
+	await ctx.putExecutionToWait(new Date((state.submittedAt ?? Date.now()) + plan.timeoutMs));
+	return [[waitingItem]];
+}

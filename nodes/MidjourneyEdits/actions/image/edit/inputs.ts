@@ -1,0 +1,90 @@
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { assertImage, decodeBase64Strict, stripDataUriPrefix } from '../../../../shared/images';
+import type { RateLimitGate } from '../../../../shared/pacing';
+import { uploadFileToPlatform } from '../../../../shared/transport';
+import type { EditPlan } from './plan';
+
+async function readImageFromBinary(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	property: string,
+	what: string,
+	fieldName: string,
+): Promise<{ data: Buffer; fileName: string; mimeType: string }> {
+	const item = ctx.getInputData()[itemIndex];
+	if (!item.binary?.[property]) {
+		const available = Object.keys(item.binary ?? {});
+		throw new NodeOperationError(
+			ctx.getNode(),
+			`No binary field "${property}" in item ${itemIndex + 1} (${fieldName})`,
+			{
+				itemIndex,
+				description: available.length
+					? `This item has the binary fields: ${available.join(', ')}. Put one of them in "${fieldName}".`
+					: `This item has no files. Add a node that provides the ${what} (Form Trigger, Read File, HTTP Request...) before this one.`,
+			},
+		);
+	}
+	const binary = ctx.helpers.assertBinaryData(itemIndex, property);
+	// getBinaryDataBuffer works whatever the binary mode (memory, filesystem, database).
+	const data = await ctx.helpers.getBinaryDataBuffer(itemIndex, property);
+	const kind = assertImage(ctx, data, `${what} in "${property}"`, `Check the file in the binary field "${property}".`, itemIndex);
+	const fileName = binary.fileName ?? `image.${kind.extension}`;
+	return { data, fileName, mimeType: kind.mimeType };
+}
+
+/**
+ * Turns an item's image and mask into what the API takes: an image URL (uploading a binary image
+ * to the platform first) and a raw base64 mask. Runs for every item before any paid submission,
+ * so a bad file fails early.
+ */
+export async function prepareEditBody(
+	ctx: IExecuteFunctions,
+	plan: EditPlan,
+	gate: RateLimitGate,
+	signal?: AbortSignal,
+): Promise<IDataObject> {
+	const { itemIndex } = plan;
+	let mask: string | undefined;
+	if (plan.mask.source === 'binary') {
+		const file = await readImageFromBinary(ctx, itemIndex, plan.mask.property, 'mask image', 'Mask Binary Field');
+		mask = file.data.toString('base64');
+	} else if (plan.mask.source === 'base64') {
+		// Mask format is not documented: we send raw base64 and accept a data URI by stripping it.
+		const raw = stripDataUriPrefix(plan.mask.value);
+		const decoded = decodeBase64Strict(raw);
+		if (!decoded) {
+			throw new NodeOperationError(ctx.getNode(), `"Mask (Base64)" is not valid base64 (item ${itemIndex + 1})`, {
+				itemIndex,
+				description: 'Paste the mask image encoded as base64, optionally with a "data:image/png;base64," prefix.',
+			});
+		}
+		assertImage(ctx, decoded, 'mask in "Mask (Base64)"', 'The mask must be a PNG, JPEG, WebP or GIF image: white = change, black = keep.', itemIndex);
+		mask = raw;
+	}
+
+	let imageUrl: string;
+	if (plan.image.source === 'url') {
+		imageUrl = plan.image.url;
+	} else {
+		const file = await readImageFromBinary(ctx, itemIndex, plan.image.property, 'input image', 'Input Binary Field');
+		imageUrl = await uploadFileToPlatform(ctx, file, {
+			itemIndex,
+			gate,
+			signal,
+			errorPrefix: 'Uploading the input image failed',
+		});
+	}
+
+	const body: IDataObject = {
+		action: 'generate',
+		image_url: imageUrl,
+		prompt: plan.prompt,
+		mode: plan.mode,
+		split_images: plan.splitImages,
+	};
+	if (mask !== undefined) body.mask = mask;
+	return body;
+}

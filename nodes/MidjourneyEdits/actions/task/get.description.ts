@@ -1,0 +1,28 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+export const getDescription: INodeProperties[] = [
+	{
+		displayName: 'Task ID',
+		name: 'taskId',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: 'e.g. b8b7fdc2-628e-40dd-bc0c-671c3ddac9e9',
+		description: 'The task_id returned when the edit was submitted',
+		displayOptions: { show: { resource: ['task'], operation: ['get'] } },
+	},
+];
+
+export const getManyDescription: INodeProperties[] = [
+	{
+		displayName: 'Task IDs',
+		name: 'taskIds',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: 'e.g. b8b7fdc2-628e-40dd-bc0c-671c3ddac9e9, 807f62de-c63e-4add-8345-7f0ae6dd18e7',
+		description: 'Task IDs separated by commas or new lines. One output item per ID, in the same order.',
+		typeOptions: { rows: 3 },
+		displayOptions: { show: { resource: ['task'], operation: ['getMany'] } },
+	},
+];

@@ -1,0 +1,190 @@
+import type {
+	IDataObject,
+	IHookFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+
+import { SIGNATURE_PARAMS, verifyCallbackSignature } from '../shared/callbackSignature';
+import { CREDENTIAL_TYPE } from '../shared/constants';
+import { taskFailureToNodeApiError } from '../shared/errors';
+import type { DownloadImages } from '../shared/resultItems';
+import { resultItemsFor } from '../shared/resultItems';
+import { rememberTaskOnce } from '../shared/seenTasks';
+import { outcomeFromResult } from '../shared/taskOutcome';
+
+function isObject(value: unknown): value is IDataObject {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+interface TriggerOptions {
+	verifySignature?: boolean;
+	maxCallbackAgeHours?: number;
+	downloadImages?: DownloadImages;
+}
+
+export class MidjourneyEditsTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Midjourney Edits Trigger',
+		name: 'midjourneyEditsTrigger',
+		icon: { light: 'file:midjourney.svg', dark: 'file:midjourney.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{ "On " + ($parameter["events"] === "both" ? "finished" : $parameter["events"]) + " edits" }}',
+		description: 'Starts the workflow when Ace Data Cloud calls back with a finished Midjourney edit',
+		defaults: { name: 'Midjourney Edits Trigger' },
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'aceDataCloudApi', required: true }],
+		webhooks: [
+			{
+				name: 'default',
+				httpMethod: 'POST',
+				responseMode: 'onReceived',
+				path: 'callback',
+			},
+		],
+		properties: [
+			{
+				displayName:
+					'Copy this node\'s Production URL (above) into the "Callback URL" of a Midjourney Edits node set to "Don\'t Wait", then activate this workflow. The API must reach n8n over the internet (public WEBHOOK_URL).',
+				name: 'setupNotice',
+				type: 'notice',
+				default: '',
+			},
+			{
+				displayName: 'Trigger On',
+				name: 'events',
+				type: 'options',
+				options: [
+					{ name: 'Finished Edits (Succeeded or Failed)', value: 'both' },
+					{ name: 'Succeeded Edits Only', value: 'succeeded' },
+					{ name: 'Failed Edits Only', value: 'failed' },
+				],
+				default: 'both',
+				description: 'Which outcomes start the workflow',
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add option',
+				default: {},
+				options: [
+					{
+						displayName: 'Download Images',
+						name: 'downloadImages',
+						type: 'options',
+						options: [
+							{ name: "Don't Download", value: 'none' },
+							{ name: 'Grid Image', value: 'grid', description: 'Attach the 2x2 grid as the binary field "data"' },
+							{
+								name: 'Four Split Images',
+								value: 'split',
+								description: 'One item per image (needs Split Images on the edit)',
+							},
+						],
+						default: 'none',
+						description: 'Whether to download the result as files (result links can expire)',
+					},
+					{
+						displayName: 'Verify Signature',
+						name: 'verifySignature',
+						type: 'boolean',
+						default: true,
+						description:
+							'Whether to accept only callbacks whose URL was signed by a Midjourney Edits node with this credential. Turn off only for callbacks submitted by other tools: then anyone who knows the URL can start this workflow.',
+					},
+					{
+						displayName: 'Max Callback Age (Hours)',
+						name: 'maxCallbackAgeHours',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: 48,
+						description:
+							'Refuse callbacks whose signed URL is older than this (0 = no limit). Limits what a leaked URL can do.',
+					},
+				],
+			},
+		],
+	};
+
+	// The API takes the callback URL with each edit; there is nothing to register with it.
+	webhookMethods = {
+		default: {
+			async checkExists(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+			async create(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+			async delete(this: IHookFunctions): Promise<boolean> {
+				const staticData = this.getWorkflowStaticData('node');
+				delete staticData.recentTaskIds;
+				return true;
+			},
+		},
+	};
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		const res = this.getResponseObject();
+		const options = this.getNodeParameter('options', {}) as TriggerOptions;
+
+		if (options.verifySignature !== false) {
+			const { apiToken } = await this.getCredentials(CREDENTIAL_TYPE);
+			const ownUrl = this.getNodeWebhookUrl('default') ?? '';
+			const pathname = ownUrl ? new URL(ownUrl).pathname : this.getRequestObject().path;
+			const check = verifyCallbackSignature(pathname, this.getQueryData() as IDataObject, String(apiToken ?? ''), {
+				maxAgeSeconds: Math.max(0, Number(options.maxCallbackAgeHours ?? 48)) * 3600,
+			});
+			if (!check.valid) {
+				// 401 when unsigned, 403 when signed wrongly; nothing about why beyond that.
+				res.status(check.reason === 'missing' ? 401 : 403).json({
+					error: check.reason === 'missing' ? 'Signature required' : 'Invalid signature',
+				});
+				return { noWebhookResponse: true };
+			}
+		}
+
+		const body = this.getBodyData();
+		if (!isObject(body) || typeof body.task_id !== 'string' || body.task_id.trim() === '') {
+			res.status(400).json({ error: 'Expected a JSON body with a task_id' });
+			return { noWebhookResponse: true };
+		}
+		const outcome = outcomeFromResult(body, body.task_id);
+		if (outcome.state === 'running') {
+			res.status(200).json({ received: true });
+			return { noWebhookResponse: true };
+		}
+		// Callbacks may repeat: one task starts at most one execution.
+		if (!rememberTaskOnce(this, outcome.taskId)) {
+			res.status(200).json({ received: true, duplicate: true });
+			return { noWebhookResponse: true };
+		}
+		const events = this.getNodeParameter('events', 'both') as string;
+		if (events !== 'both' && events !== outcome.state) {
+			res.status(200).json({ received: true });
+			return { noWebhookResponse: true };
+		}
+
+		let items: INodeExecutionData[];
+		if (outcome.state === 'succeeded') {
+			try {
+				items = await resultItemsFor(this, outcome.result!, options.downloadImages ?? 'none', 0, false);
+			} catch (error) {
+				// The result still starts the workflow, with the links and the download error.
+				items = [{ json: { ...outcome.result!, error: (error as Error).message } }];
+			}
+		} else {
+			const error = taskFailureToNodeApiError(this.getNode(), outcome.taskId, outcome.error ?? {});
+			items = [{ json: { ...body, error: error.message } }];
+		}
+		// Signature parameters are ours, not the API's: keep them out of the output.
+		for (const item of items) for (const name of Object.values(SIGNATURE_PARAMS)) delete item.json[name];
+		return { workflowData: [items] };
+	}
+}

@@ -1,0 +1,111 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'crypto';
+
+/**
+ * Callback URLs are signed so that someone who only learns a trigger's URL cannot post fake
+ * results into a workflow. The key is derived from the API token in the shared credential (both
+ * nodes have it), so the token itself never appears in a URL. The signature covers a nonce, the
+ * signing time and the trigger's webhook path; the time lets the trigger refuse very old links.
+ */
+export const SIGNATURE_PARAMS = { nonce: 'mj_nonce', timestamp: 'mj_ts', signature: 'mj_sig' } as const;
+
+const DERIVATION_LABEL = 'n8n-nodes-midjourney-edits/callback-signing/v1';
+
+function signingKey(apiToken: string): Buffer {
+	return createHmac('sha256', apiToken).update(DERIVATION_LABEL).digest();
+}
+
+/**
+ * The part of a webhook URL that identifies the trigger: what follows `/webhook/` or
+ * `/webhook-test/` (so a production and a test URL of one trigger verify alike, and a base path
+ * or proxy in front of n8n does not matter).
+ */
+export function webhookIdentityOf(pathname: string): string {
+	const match = /\/webhook(?:-test)?\/(.+)$/.exec(pathname);
+	return (match ? match[1] : pathname).replace(/^\/+|\/+$/g, '');
+}
+
+function expectedSignature(apiToken: string, nonce: string, timestamp: string, pathname: string): string {
+	return createHmac('sha256', signingKey(apiToken))
+		.update(`${nonce}.${timestamp}.${webhookIdentityOf(pathname)}`)
+		.digest('hex');
+}
+
+export function signCallbackUrl(url: string, apiToken: string, now = Date.now()): string {
+	const parsed = new URL(url);
+	for (const name of Object.values(SIGNATURE_PARAMS)) parsed.searchParams.delete(name);
+	const nonce = randomBytes(12).toString('hex');
+	const timestamp = String(Math.floor(now / 1000));
+	parsed.searchParams.set(SIGNATURE_PARAMS.nonce, nonce);
+	parsed.searchParams.set(SIGNATURE_PARAMS.timestamp, timestamp);
+	parsed.searchParams.set(
+		SIGNATURE_PARAMS.signature,
+		expectedSignature(apiToken, nonce, timestamp, parsed.pathname),
+	);
+	return parsed.toString();
+}
+
+export type SignatureCheck =
+	| { valid: true }
+	| { valid: false; reason: 'missing' | 'malformed' | 'mismatch' | 'expired' };
+
+export function verifyCallbackSignature(
+	pathname: string,
+	query: Record<string, unknown>,
+	apiToken: string,
+	options: { maxAgeSeconds: number; now?: number },
+): SignatureCheck {
+	const nonce = query[SIGNATURE_PARAMS.nonce];
+	const timestamp = query[SIGNATURE_PARAMS.timestamp];
+	const signature = query[SIGNATURE_PARAMS.signature];
+	if (nonce === undefined && timestamp === undefined && signature === undefined) {
+		return { valid: false, reason: 'missing' };
+	}
+	if (
+		typeof nonce !== 'string' ||
+		typeof timestamp !== 'string' ||
+		typeof signature !== 'string' ||
+		!/^[0-9a-f]{24}$/.test(nonce) ||
+		!/^\d{1,12}$/.test(timestamp) ||
+		!/^[0-9a-f]{64}$/.test(signature)
+	) {
+		return { valid: false, reason: 'malformed' };
+	}
+	const expected = Buffer.from(expectedSignature(apiToken, nonce, timestamp, pathname), 'hex');
+	if (!timingSafeEqual(expected, Buffer.from(signature, 'hex'))) {
+		return { valid: false, reason: 'mismatch' };
+	}
+	const ageSeconds = ((options.now ?? Date.now()) / 1000) - Number(timestamp);
+	if (options.maxAgeSeconds > 0 && (ageSeconds > options.maxAgeSeconds || ageSeconds < -300)) {
+		return { valid: false, reason: 'expired' };
+	}
+	return { valid: true };
+}
+
+/**
+ * True for addresses the API plainly cannot reach: localhost, loopback, private and link-local
+ * ranges, `.local`/`.internal` names. Anything else may be public, so it is allowed.
+ */
+export function isPlainlyPrivateUrl(url: string): boolean {
+	let host: string;
+	try {
+		host = new URL(url).hostname.toLowerCase().replace(/^\[|\]$/g, '');
+	} catch {
+		return false;
+	}
+	if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local') || host.endsWith('.internal')) {
+		return true;
+	}
+	if (host === '::1' || host === '::' || /^f[cd][0-9a-f]{2}:/.test(host) || host.startsWith('fe80:')) return true;
+	const ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+	if (!ipv4) return false;
+	const [a, b] = [Number(ipv4[1]), Number(ipv4[2])];
+	return (
+		a === 127 ||
+		a === 10 ||
+		a === 0 ||
+		(a === 172 && b >= 16 && b <= 31) ||
+		(a === 192 && b === 168) ||
+		(a === 169 && b === 254) ||
+		(a === 100 && b >= 64 && b <= 127)
+	);
+}

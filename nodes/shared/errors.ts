@@ -1,0 +1,199 @@
+import type { IDataObject, INode, JsonObject } from 'n8n-workflow';
+import { NodeApiError } from 'n8n-workflow';
+
+/** What went wrong talking to Ace Data Cloud, reduced to what a user can act on. Never holds the token. */
+export interface ApiFailure {
+	/** HTTP status, absent when no answer came (network error). */
+	status?: number;
+	/** The API's `error.code` (e.g. invalid_token), or a network error code (e.g. ECONNRESET). */
+	code?: string;
+	/** The API's `error.message`, or the network error's message. */
+	message?: string;
+	traceId?: string;
+	/** Seconds the API asked us to wait (429 Retry-After). */
+	retryAfterSeconds?: number;
+}
+
+/**
+ * Which request failed matters for what the user must do: a failed submission may still have
+ * created (and billed) a task, a failed read never does.
+ */
+export type RequestStage = 'submit' | 'read' | 'upload' | 'download';
+
+/** Network failures where the request can never have reached the API, so re-sending is safe. */
+const NEVER_DELIVERED_NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+
+export function isNetworkFailure(failure: ApiFailure): boolean {
+	return failure.status === undefined;
+}
+
+/** True when the API cannot have accepted the request, so sending it again cannot bill twice. */
+export function cannotHaveBeenAccepted(failure: ApiFailure): boolean {
+	if (failure.status === 429) return true;
+	return isNetworkFailure(failure) && NEVER_DELIVERED_NETWORK_CODES.has(failure.code ?? '');
+}
+
+/** Worth retrying when the request is harmless to repeat (reads, uploads, downloads). */
+export function isTransient(failure: ApiFailure): boolean {
+	if (isNetworkFailure(failure)) return true;
+	const status = failure.status ?? 0;
+	return status === 429 || status >= 500 || failure.code === 'malformed_response';
+}
+
+const NOT_RESENT_NOTE =
+	'The edit was NOT sent again automatically, because the API may have created (and will bill) the task anyway. ' +
+	'Before running this item again, check whether the task exists: use "Task → Get Many" with recent task ids, or your Ace Data Cloud console.';
+
+function apiSaid(failure: ApiFailure): string {
+	const parts: string[] = [];
+	if (failure.code) parts.push(failure.code);
+	if (failure.message) parts.push(failure.message);
+	const said = parts.join(': ');
+	const trace = failure.traceId ? ` (trace id ${failure.traceId})` : '';
+	return said ? ` The API said: ${said}${trace}.` : trace;
+}
+
+/** Turns a failure into the message and description shown in n8n's error panel. */
+export function explainApiFailure(
+	failure: ApiFailure,
+	stage: RequestStage,
+	attempts = 1,
+): { message: string; description: string } {
+	const status = failure.status;
+	const said = apiSaid(failure);
+	const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
+
+	if (status === undefined) {
+		const what = `Could not reach the Ace Data Cloud API (${failure.code ?? 'network error'})${tries}`;
+		if (stage === 'submit' && !cannotHaveBeenAccepted(failure)) {
+			return { message: `${what} while submitting the edit`, description: `${NOT_RESENT_NOTE}${said}` };
+		}
+		return {
+			message: what,
+			description: `Check that n8n can reach the API Base URL set in the credential, and any proxy settings.${said}`,
+		};
+	}
+	if (status === 401 && stage === 'upload') {
+		return {
+			message: 'The Ace Data Cloud platform rejected the API token for the file upload',
+			description: `The upload to the platform's files endpoint used the API Token from your "Ace Data Cloud API" credential (sent to its "Platform Base URL"). Check that token, or whether your account needs a platform token for uploads; as a workaround, put the image somewhere public and use "Image Source: Image URL".${said}`,
+		};
+	}
+	if (status === 401) {
+		return {
+			message: 'The Ace Data Cloud API rejected the API token',
+			description: `Check the API Token in your "Ace Data Cloud API" credential: copy it again from https://platform.acedata.cloud and save the credential.${said}`,
+		};
+	}
+	if (status === 403) {
+		if (failure.code === 'used_up') {
+			return {
+				message: 'Your Ace Data Cloud balance is used up',
+				description: `Top up your balance at https://platform.acedata.cloud, then run the workflow again.${said}`,
+			};
+		}
+		if (failure.code === 'disabled') {
+			return {
+				message: 'This Ace Data Cloud token or application is disabled',
+				description: `Enable it (or create a new token) at https://platform.acedata.cloud and update the credential.${said}`,
+			};
+		}
+		return {
+			message: 'Midjourney refused this request (content moderation)',
+			description: `Reword the prompt or use another image: Midjourney's moderators rejected it.${said}`,
+		};
+	}
+	if (status === 429) {
+		return {
+			message: `Ace Data Cloud is rate limiting requests (HTTP 429)${tries}`,
+			description: `Too many requests at once for your plan. Lower "Concurrency" in the node options, or run fewer items at a time.${said}`,
+		};
+	}
+	if (failure.code === 'malformed_response') {
+		return {
+			message: `The Ace Data Cloud API sent an answer that could not be read${tries}`,
+			description:
+				stage === 'submit'
+					? `${NOT_RESENT_NOTE}${said}`
+					: `The answer was not the JSON the API documents; try again later.${said}`,
+		};
+	}
+	if (status === 400) {
+		return {
+			message: 'The Ace Data Cloud API rejected the request as invalid',
+			description: `Check the node's fields (image URL, prompt, mode, mask).${said}`,
+		};
+	}
+	if (status === 504) {
+		return {
+			message: 'Midjourney took too long and the API gave up (HTTP 504 timeout)',
+			description:
+				stage === 'submit'
+					? `${NOT_RESENT_NOTE}${said}`
+					: `Try again later, or in "relax" mode at a quieter time.${said}`,
+		};
+	}
+	if (status >= 500) {
+		return {
+			message: `The Ace Data Cloud API failed (HTTP ${status})${tries}${stage === 'submit' ? ' while submitting the edit' : ''}`,
+			description:
+				stage === 'submit' ? `${NOT_RESENT_NOTE}${said}` : `This is a problem on the API's side: try again later.${said}`,
+		};
+	}
+	return {
+		message: `The Ace Data Cloud API answered HTTP ${status}`,
+		description: `Unexpected answer.${said}`,
+	};
+}
+
+/** The failure behind an error we raised, so callers can decide on retries without parsing text. */
+const failures = new WeakMap<object, ApiFailure>();
+
+export function apiFailureOf(error: unknown): ApiFailure | undefined {
+	return typeof error === 'object' && error !== null ? failures.get(error) : undefined;
+}
+
+export function failureToNodeApiError(
+	node: INode,
+	failure: ApiFailure,
+	stage: RequestStage,
+	options: { itemIndex?: number; attempts?: number; prefix?: string } = {},
+): NodeApiError {
+	const { message, description } = explainApiFailure(failure, stage, options.attempts);
+	const errorResponse: IDataObject = {
+		status: failure.status ?? null,
+		code: failure.code ?? null,
+		message: failure.message ?? null,
+		trace_id: failure.traceId ?? null,
+	};
+	const error = new NodeApiError(node, errorResponse as JsonObject, {
+		message: options.prefix ? `${options.prefix}: ${message}` : message,
+		description,
+		httpCode: failure.status !== undefined ? String(failure.status) : undefined,
+		itemIndex: options.itemIndex,
+	});
+	failures.set(error, failure);
+	return error;
+}
+
+/** Error of a task that Midjourney finished unsuccessfully (from a task record or a callback). */
+export function taskFailureToNodeApiError(
+	node: INode,
+	taskId: string,
+	error: { code?: string; message?: string },
+	itemIndex?: number,
+): NodeApiError {
+	const failure: ApiFailure = { status: 403, code: error.code, message: error.message };
+	const moderation = error.code === 'forbidden';
+	return new NodeApiError(
+		node,
+		{ task_id: taskId, code: error.code ?? null, message: error.message ?? null } as JsonObject,
+		{
+			message: moderation
+				? `Midjourney refused the edit (task ${taskId}): content moderation`
+				: `Midjourney could not finish the edit (task ${taskId})`,
+			description: `${moderation ? 'Reword the prompt or use another image.' : 'You can try the item again.'}${apiSaid(failure)}`,
+			itemIndex,
+		},
+	);
+}

