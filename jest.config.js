@@ -18,7 +18,8 @@ module.exports = {
 			...common,
 			displayName: 'e2e',
 			testMatch: ['<rootDir>/test/e2e/**/*.e2e.test.ts'],
-			testTimeout: 600000,
+			// testTimeout is not a per-project option; the e2e project sets it in a setup file.
+			setupFilesAfterEnv: ['<rootDir>/test/e2e/setupTimeout.ts'],
 		},
 	],
 };
