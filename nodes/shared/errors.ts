@@ -44,6 +44,15 @@ const NOT_RESENT_NOTE =
 	'The edit was NOT sent again automatically, because the API may have created (and will bill) the task anyway. ' +
 	'Before running this item again, check whether the task exists: use "Task → Get Many" with recent task ids, or your Ace Data Cloud console.';
 
+const NETWORK_WORDS: Record<string, string> = {
+	ECONNREFUSED: 'connection refused',
+	ECONNRESET: 'connection closed unexpectedly',
+	ETIMEDOUT: 'timed out',
+	ECONNABORTED: 'connection aborted',
+	ENOTFOUND: 'host not found',
+	EAI_AGAIN: 'host name lookup failed',
+};
+
 function apiSaid(failure: ApiFailure): string {
 	const parts: string[] = [];
 	if (failure.code) parts.push(failure.code);
@@ -64,7 +73,8 @@ export function explainApiFailure(
 	const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
 
 	if (status === undefined) {
-		const what = `Could not reach the Ace Data Cloud API (${failure.code ?? 'network error'})${tries}`;
+		// Plain words, not the code: n8n swaps any message containing a network code for its own.
+		const what = `Could not reach the Ace Data Cloud API (${NETWORK_WORDS[failure.code ?? ''] ?? 'network error'})${tries}`;
 		if (stage === 'submit' && !cannotHaveBeenAccepted(failure)) {
 			return { message: `${what} while submitting the edit`, description: `${NOT_RESENT_NOTE}${said}` };
 		}
@@ -162,7 +172,8 @@ export function failureToNodeApiError(
 	const { message, description } = explainApiFailure(failure, stage, options.attempts);
 	const errorResponse: IDataObject = {
 		status: failure.status ?? null,
-		code: failure.code ?? null,
+		// Not `code`/`error_code`: n8n reads those as a status and swaps network codes for its own text.
+		api_error: failure.code ?? null,
 		message: failure.message ?? null,
 		trace_id: failure.traceId ?? null,
 	};
@@ -187,7 +198,7 @@ export function taskFailureToNodeApiError(
 	const moderation = error.code === 'forbidden';
 	return new NodeApiError(
 		node,
-		{ task_id: taskId, code: error.code ?? null, message: error.message ?? null } as JsonObject,
+		{ task_id: taskId, api_error: error.code ?? null, message: error.message ?? null } as JsonObject,
 		{
 			message: moderation
 				? `Midjourney refused the edit (task ${taskId}): content moderation`

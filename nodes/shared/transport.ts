@@ -150,7 +150,9 @@ async function sendWithRetries(
 			options.stage === 'submit' ? cannotHaveBeenAccepted(failure) : isTransient(failure);
 		const retryAfterMs =
 			failure.retryAfterSeconds !== undefined ? failure.retryAfterSeconds * 1000 : undefined;
-		if (!mayRetry || attempt >= maxAttempts || (retryAfterMs ?? 0) > MAX_RETRY_AFTER_MS) {
+		// A host that refuses connections rarely comes back within seconds: give up sooner.
+		const attemptsAllowed = failure.status === undefined ? Math.min(maxAttempts, 3) : maxAttempts;
+		if (!mayRetry || attempt >= attemptsAllowed || (retryAfterMs ?? 0) > MAX_RETRY_AFTER_MS) {
 			throw failureToNodeApiError(ctx.getNode(), failure, options.stage, {
 				itemIndex: options.itemIndex,
 				attempts: attempt,

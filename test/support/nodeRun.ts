@@ -1,0 +1,42 @@
+import path from 'path';
+import type { INodeParameters } from 'n8n-workflow';
+
+import { MidjourneyEdits } from '../../nodes/MidjourneyEdits/MidjourneyEdits.node';
+import { MidjourneyEditsTrigger } from '../../nodes/MidjourneyEditsTrigger/MidjourneyEditsTrigger.node';
+import type { FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
+import { runWorkflow } from '../harness';
+import type { InputItem, RunWorkflowOptions, WorkflowRunResult } from '../harness';
+
+export const NODE_TYPES = {
+	'n8n-nodes-midjourney-edits.midjourneyEdits': MidjourneyEdits,
+	'n8n-nodes-midjourney-edits.midjourneyEditsTrigger': MidjourneyEditsTrigger,
+};
+
+export const TOKEN = 'test-token';
+
+export function fixture(name: string): string {
+	return path.join(__dirname, '..', 'workflows', name);
+}
+
+export function credentialsFor(fake: FakeAceDataCloud, token = TOKEN) {
+	return { aceDataCloudApi: { apiToken: token, baseUrl: fake.url, platformBaseUrl: fake.url } };
+}
+
+/** Runs edit-image.workflow.json with the given items and node parameter overrides. */
+export async function runEdit(
+	fake: FakeAceDataCloud,
+	input: InputItem[],
+	parameters: INodeParameters = {},
+	extra: Partial<RunWorkflowOptions> & { token?: string } = {},
+): Promise<WorkflowRunResult> {
+	const { token, ...options } = extra;
+	return await runWorkflow(fixture('edit-image.workflow.json'), {
+		nodeTypes: NODE_TYPES,
+		credentials: credentialsFor(fake, token),
+		input,
+		parameters: { 'Midjourney Edits': parameters },
+		...options,
+	});
+}
+
+export const CAT = { imageUrl: 'https://cdn.example.test/input/cat.jpg', prompt: 'A cat sitting on a table, watercolor' };

@@ -1,0 +1,161 @@
+/**
+ * Bad input, API errors and faults: what the user sees, that retries never re-send a submission
+ * the API may have accepted, and that every input item comes out (or fails the run) exactly once.
+ */
+import type { FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
+import { startFakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
+import { CAT, runEdit, TOKEN } from '../support/nodeRun';
+
+let fake: FakeAceDataCloud;
+
+beforeAll(async () => {
+	fake = await startFakeAceDataCloud({ jobDurationMs: 200, validTokens: [TOKEN] });
+});
+afterEach(() => fake.reset());
+afterAll(async () => await fake.close());
+
+const submitCount = () => fake.count('POST', '/midjourney/edits');
+const descriptionOf = (error: unknown) => String((error as { description?: string }).description ?? '');
+
+describe('validation before any request', () => {
+	it.each([
+		['an empty prompt', { ...CAT, prompt: '   ' }, {}, /"Prompt" is empty \(item 1\)/],
+		['an empty image URL', { ...CAT, imageUrl: '' }, {}, /"Image URL" is empty/],
+		['a non-http image URL', { ...CAT, imageUrl: 'ftp://example.com/cat.jpg' }, {}, /"Image URL" must be an http\(s\) link/],
+		['a URL that is not a URL', { ...CAT, imageUrl: 'cat.jpg' }, {}, /"Image URL" is not a valid URL/],
+		['credentials in the image URL', { ...CAT, imageUrl: 'https://user:secret@example.com/cat.jpg' }, {}, /must not contain a user name or password/],
+		['an unknown mode', CAT, { mode: 'ludicrous' }, /"Mode" must be fast, relax or turbo/],
+		['a poll interval of 0', CAT, { options: { pollIntervalSeconds: 0 } }, /"Poll Interval \(Seconds\)" must be a number from 1 to 300/],
+		['a negative timeout', CAT, { options: { timeoutSeconds: -5 } }, /"Timeout \(Seconds\)" must be a number from 1 to 86400/],
+		['an invalid base64 mask', CAT, { maskSource: 'base64', maskBase64: '%%%' }, /"Mask \(Base64\)" is not valid base64/],
+		['a mask that is not an image', CAT, { maskSource: 'base64', maskBase64: Buffer.from('hello world').toString('base64') }, /mask.*is not a PNG, JPEG, WebP or GIF image/],
+	])('%s fails with the field named and sends nothing', async (_case, json, parameters, message) => {
+		const result = await runEdit(fake, [{ json }], parameters);
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toMatch(message);
+		expect(fake.requests).toHaveLength(0);
+	});
+
+	it('checks every item before submitting any: a bad second item stops the first too', async () => {
+		const result = await runEdit(fake, [{ json: CAT }, { json: { ...CAT, prompt: '' } }]);
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toMatch(/item 2/);
+		expect(fake.requests).toHaveLength(0);
+	});
+});
+
+describe('API errors', () => {
+	it('401: tells the user to check the API token in the credential, and never shows the token', async () => {
+		const result = await runEdit(fake, [{ json: CAT }], {}, { token: 'wrong-token-value' });
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toBe('The Ace Data Cloud API rejected the API token');
+		expect(descriptionOf(result.error)).toMatch(/API Token in your "Ace Data Cloud API" credential/);
+		expect(JSON.stringify(result.runExecutionData)).not.toContain('wrong-token-value');
+		expect(submitCount()).toBe(1);
+	});
+
+	it.each([
+		['forbidden', /content moderation/],
+		['used_up', /balance is used up/],
+		['disabled', /disabled/],
+	])('403 %s is explained', async (code, message) => {
+		fake.faults.submitForbidden = 1;
+		fake.faults.forbiddenCode = code;
+		const result = await runEdit(fake, [{ json: CAT }]);
+		expect(result.error?.message).toMatch(message);
+		expect(submitCount()).toBe(1);
+	});
+
+	it('429 on submit: waits as told by Retry-After and sends again (the API took nothing)', async () => {
+		fake.faults.submitRateLimit = 2;
+		fake.faults.retryAfterSeconds = 1;
+		const started = Date.now();
+		const result = await runEdit(fake, [{ json: CAT }]);
+		expect(result.status).toBe('success');
+		expect(submitCount()).toBe(3);
+		expect(fake.tasks.size).toBe(1);
+		expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+	});
+
+	it('429 that does not stop: gives up with a rate-limit message', async () => {
+		fake.faults.submitRateLimit = 100;
+		fake.faults.retryAfterSeconds = 0;
+		const result = await runEdit(fake, [{ json: CAT }]);
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toMatch(/rate limiting requests \(HTTP 429\) after 6 attempts/);
+		expect(fake.tasks.size).toBe(0);
+	}, 60_000);
+
+	it('500 on submit: not sent again, and the user is told the task may exist', async () => {
+		fake.faults.submitServerError = 1;
+		fake.faults.serverErrorCreatesTask = true;
+		const result = await runEdit(fake, [{ json: CAT }]);
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toMatch(/HTTP 500.*while submitting the edit/);
+		expect(descriptionOf(result.error)).toMatch(/NOT sent again/);
+		expect(submitCount()).toBe(1);
+	});
+
+	it('a dropped connection on submit: not sent again', async () => {
+		fake.faults.submitDropConnection = 1;
+		const result = await runEdit(fake, [{ json: CAT }]);
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toMatch(/Could not reach the Ace Data Cloud API.*while submitting/);
+		expect(submitCount()).toBe(1);
+		expect(fake.tasks.size).toBe(1);
+	});
+
+	it('a refused connection is safe to retry, but gives up with a clear message', async () => {
+		const result = await runEdit(fake, [{ json: CAT }], {}, {
+			credentials: { aceDataCloudApi: { apiToken: TOKEN, baseUrl: 'http://127.0.0.1:9', platformBaseUrl: 'http://127.0.0.1:9' } },
+		});
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toMatch(/Could not reach the Ace Data Cloud API \(connection refused\) after 3 attempts/);
+	}, 60_000);
+
+	it.each([
+		['5xx', 'tasksServerError'],
+		['dropped connections', 'tasksDropConnection'],
+		['malformed JSON', 'tasksMalformedJson'],
+		['429', 'tasksRateLimit'],
+	] as const)('%s on the tasks endpoint only cost a poll round', async (_case, fault) => {
+		fake.faults[fault] = 2;
+		fake.faults.retryAfterSeconds = 0;
+		const result = await runEdit(fake, [{ json: CAT }]);
+		expect(result.status).toBe('success');
+		expect(result.nodeOutputs('Midjourney Edits')[0].json.success).toBe(true);
+		expect(submitCount()).toBe(1);
+		expect(fake.tasksRequestsFor('retrieve_batch').length).toBeGreaterThanOrEqual(3);
+	});
+});
+
+describe('continue on fail', () => {
+	it('turns each failing item into an error item and lets the others succeed, in input order', async () => {
+		const input = [
+			{ json: CAT },
+			{ json: { ...CAT, prompt: '' } },
+			{ json: { ...CAT, prompt: 'moderated [fail]' } },
+			{ json: { ...CAT, imageUrl: 'not a url' } },
+			{ json: { ...CAT, prompt: 'another good one' } },
+		];
+		const result = await runEdit(fake, input, {}, { nodeSettings: { 'Midjourney Edits': { onError: 'continueRegularOutput' } } });
+		expect(result.status).toBe('success');
+		const output = result.nodeOutputs('Midjourney Edits');
+		expect(output.map((item) => item.pairedItem)).toEqual([0, 1, 2, 3, 4].map((item) => ({ item })));
+		expect(output[0].json.success).toBe(true);
+		expect(output[1].json.error).toMatch(/"Prompt" is empty \(item 2\)/);
+		expect(output[2].json.error).toMatch(/moderation/);
+		expect(output[2].json.task_id).toEqual(expect.any(String));
+		expect(output[3].json.error).toMatch(/"Image URL" is not a valid URL/);
+		expect(output[4].json.success).toBe(true);
+		expect(submitCount()).toBe(3);
+	});
+
+	it('without it, a failing task fails the run but names the tasks already paid for', async () => {
+		const input = [{ json: CAT }, { json: { ...CAT, prompt: 'moderated [fail]' } }];
+		const result = await runEdit(fake, input);
+		expect(result.status).toBe('error');
+		const goodTask = [...fake.tasks.values()].find((task) => task.state === 'succeeded')!;
+		expect(descriptionOf(result.error)).toContain(`item 1: ${goodTask.record.id}`);
+	});
+});
