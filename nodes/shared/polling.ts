@@ -96,13 +96,15 @@ export async function pollUntilDone(
 			if (outcome && (outcome.state === 'succeeded' || outcome.state === 'failed')) {
 				outcomes.set(task.taskId, outcome);
 			} else if (now >= task.deadline) {
+				if (records) lastSeen.set(task.taskId, outcome?.state ?? 'not_found');
 				outcomes.set(task.taskId, {
 					state: 'timed_out',
 					taskId: task.taskId,
 					lastSeen: lastSeen.get(task.taskId),
 				});
 			} else {
-				if (outcome) lastSeen.set(task.taskId, outcome.state);
+				// A round that failed tells nothing; a round without the task means the API does not know it.
+				if (records) lastSeen.set(task.taskId, outcome?.state ?? 'not_found');
 				stillPending.push(task);
 			}
 		}

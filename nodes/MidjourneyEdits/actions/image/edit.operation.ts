@@ -193,7 +193,9 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 
 function timeoutError(ctx: IExecuteFunctions, state: ItemState, outcome: PollOutcome): Error {
 	const seconds = Math.round(state.plan!.timeoutMs / 1000);
-	const lastSeen = 'lastSeen' in outcome && outcome.lastSeen ? ` (last seen: ${outcome.lastSeen})` : '';
+	const seen = 'lastSeen' in outcome ? outcome.lastSeen : undefined;
+	const lastSeen =
+		seen === 'not_found' ? ' (the API no longer knows this task ID)' : seen ? ` (last seen: ${seen})` : '';
 	return new NodeOperationError(
 		ctx.getNode(),
 		`Task ${state.taskId} did not finish within ${seconds} seconds${lastSeen}`,

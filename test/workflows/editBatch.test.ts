@@ -1,0 +1,89 @@
+/** Many items: bounded concurrency, one poll request per round, shared backoff, unknown ids. */
+import type { FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
+import { startFakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
+import { CAT, runEdit, TOKEN } from '../support/nodeRun';
+
+let fake: FakeAceDataCloud;
+beforeAll(async () => {
+	fake = await startFakeAceDataCloud({ jobDurationMs: 1500, validTokens: [TOKEN] });
+});
+afterEach(() => fake.reset());
+afterAll(async () => await fake.close());
+
+const items = (count: number) => Array.from({ length: count }, (_, index) => ({ json: { ...CAT, prompt: `photo ${index}` } }));
+
+describe('batches', () => {
+	it('a very large batch: every item once, in order, with at most one tasks request per 50 tasks per round', async () => {
+		fake.faults.jobDurationMs = 300;
+		const input = items(120);
+		const result = await runEdit(fake, input, { options: { pollIntervalSeconds: 1, timeoutSeconds: 60, concurrency: 20 } });
+		expect(result.status).toBe('success');
+		const output = result.nodeOutputs('Midjourney Edits');
+		expect(output).toHaveLength(120);
+		expect(output.map((item) => item.pairedItem)).toEqual(input.map((_, item) => ({ item })));
+		expect(new Set(output.map((item) => item.json.task_id)).size).toBe(120);
+		expect(fake.count('POST', '/midjourney/edits')).toBe(120);
+		const polls = fake.tasksRequestsFor('retrieve_batch');
+		expect(polls.every((entry) => (entry.body as { ids: string[] }).ids.length <= 50)).toBe(true);
+		// 120 tasks → 3 requests per round; all finished well within two rounds
+		expect(polls.length).toBeLessThanOrEqual(6);
+	}, 60_000);
+
+	it('submits with bounded concurrency', async () => {
+		fake.faults.responseDelayMs = 150;
+		fake.faults.jobDurationMs = 100;
+		const result = await runEdit(fake, items(9), { options: { pollIntervalSeconds: 1, concurrency: 3 } });
+		expect(result.status).toBe('success');
+		const submits = fake.requests.filter((entry) => entry.path === '/midjourney/edits').map((entry) => entry.at);
+		// never more than 3 submissions arrive within one response delay of each other
+		const maxInWindow = Math.max(...submits.map((at) => submits.filter((other) => other >= at && other < at + 140).length));
+		expect(maxInWindow).toBeLessThanOrEqual(3);
+	});
+
+	it('a 429 slows the whole batch down instead of each item hammering the API', async () => {
+		fake.faults.jobDurationMs = 100;
+		fake.faults.submitRateLimit = 3;
+		fake.faults.retryAfterSeconds = 1;
+		const result = await runEdit(fake, items(10), { options: { pollIntervalSeconds: 1, concurrency: 5 } });
+		expect(result.status).toBe('success');
+		expect(fake.tasks.size).toBe(10);
+		const submits = fake.requests.filter((entry) => entry.path === '/midjourney/edits');
+		expect(submits.filter((entry) => entry.status === 429)).toHaveLength(3);
+		expect(submits).toHaveLength(13);
+		// Requests already in flight land together; after that nobody sends during the Retry-After second.
+		const firstLimited = submits.find((entry) => entry.status === 429)!.at;
+		const duringPause = submits.filter((entry) => entry.at > firstLimited + 100 && entry.at < firstLimited + 900);
+		expect(duringPause).toHaveLength(0);
+	});
+
+	it('a task the API forgets ({} / left out of the batch) times out saying so, the others succeed', async () => {
+		fake.faults.neverFinish = true;
+		const run = runEdit(fake, items(3), { options: { pollIntervalSeconds: 1, timeoutSeconds: 3 } }, {
+			nodeSettings: { 'Midjourney Edits': { onError: 'continueRegularOutput' } },
+		});
+		const ids = await fake.waitFor(() => (fake.tasks.size === 3 ? [...fake.tasks.keys()] : undefined), 3000);
+		fake.finishTask(ids[0]);
+		fake.finishTask(ids[2]);
+		fake.tasks.delete(ids[1]);
+		const output = (await run).nodeOutputs('Midjourney Edits');
+		expect(output).toHaveLength(3);
+		expect(output[0].json).toMatchObject({ success: true, task_id: ids[0] });
+		expect(output[1].json).toMatchObject({ task_id: ids[1] });
+		expect(output[1].json.error).toMatch(/did not finish within 3 seconds \(the API no longer knows this task ID\)/);
+		expect(output[2].json).toMatchObject({ success: true, task_id: ids[2] });
+	});
+
+	it('per-item timeouts: a slow task times out alone and lists its id; nothing is lost or duplicated', async () => {
+		fake.faults.neverFinish = true;
+		const run = runEdit(fake, items(4), { options: { pollIntervalSeconds: 1, timeoutSeconds: 3 } }, {
+			nodeSettings: { 'Midjourney Edits': { onError: 'continueRegularOutput' } },
+		});
+		const ids = await fake.waitFor(() => (fake.tasks.size === 4 ? [...fake.tasks.keys()] : undefined), 3000);
+		for (const index of [0, 1, 3]) fake.finishTask(ids[index]);
+		const output = (await run).nodeOutputs('Midjourney Edits');
+		expect(output.map((item) => item.pairedItem)).toEqual([0, 1, 2, 3].map((item) => ({ item })));
+		expect(output.map((item) => item.json.task_id)).toEqual(ids);
+		expect(output.filter((item) => item.json.success === true)).toHaveLength(3);
+		expect(output[2].json.error).toMatch(/did not finish within 3 seconds \(last seen: running\)/);
+	});
+});
