@@ -58,7 +58,7 @@ describe('wait for callback', () => {
 		const waiting = await runEdit(fake, [{ json: CAT }], callbackMode());
 		const taskId = [...fake.tasks.keys()][0];
 		await fake.waitFor(() => fake.tasks.get(taskId)!.state === 'succeeded', 3000);
-		const body = fake.tasks.get(taskId)!.record.response as Record<string, unknown>;
+		const body = fake.tasks.get(taskId)!.record.response as unknown as Record<string, unknown>;
 		const first = await resumeWaitingExecution(waiting, { body });
 		expect(first.status).toBe('success');
 		const again = await resumeWaitingExecution(waiting, { body });
