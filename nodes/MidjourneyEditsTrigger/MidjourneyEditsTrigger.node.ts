@@ -1,7 +1,6 @@
 import type {
 	IDataObject,
 	IHookFunctions,
-	INodeExecutionData,
 	INodeType,
 	INodeTypeDescription,
 	IWebhookFunctions,
@@ -9,17 +8,11 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { SIGNATURE_PARAMS, verifyCallbackSignature } from '../shared/callbackSignature';
+import { callbackItems, readFinishedCallback } from '../shared/callbackIntake';
+import { verifyCallbackSignature } from '../shared/callbackSignature';
 import { CREDENTIAL_TYPE } from '../shared/constants';
-import { taskFailureToNodeApiError } from '../shared/errors';
 import type { DownloadImages } from '../shared/resultItems';
-import { resultItemsFor } from '../shared/resultItems';
 import { rememberTaskOnce } from '../shared/seenTasks';
-import { outcomeFromResult } from '../shared/taskOutcome';
-
-function isObject(value: unknown): value is IDataObject {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 interface TriggerOptions {
 	verifySignature?: boolean;
@@ -150,41 +143,19 @@ export class MidjourneyEditsTrigger implements INodeType {
 			}
 		}
 
-		const body = this.getBodyData();
-		if (!isObject(body) || typeof body.task_id !== 'string' || body.task_id.trim() === '') {
-			res.status(400).json({ error: 'Expected a JSON body with a task_id' });
-			return { noWebhookResponse: true };
-		}
-		const outcome = outcomeFromResult(body, body.task_id);
-		if (outcome.state === 'running') {
-			res.status(200).json({ received: true });
-			return { noWebhookResponse: true };
-		}
+		const callback = readFinishedCallback(this);
+		if (!callback) return { noWebhookResponse: true };
 		// Callbacks may repeat: one task starts at most one execution.
-		if (!rememberTaskOnce(this, outcome.taskId)) {
+		if (!rememberTaskOnce(this, callback.outcome.taskId)) {
 			res.status(200).json({ received: true, duplicate: true });
 			return { noWebhookResponse: true };
 		}
 		const events = this.getNodeParameter('events', 'both') as string;
-		if (events !== 'both' && events !== outcome.state) {
+		if (events !== 'both' && events !== callback.outcome.state) {
 			res.status(200).json({ received: true });
 			return { noWebhookResponse: true };
 		}
-
-		let items: INodeExecutionData[];
-		if (outcome.state === 'succeeded') {
-			try {
-				items = await resultItemsFor(this, outcome.result!, options.downloadImages ?? 'none', 0, false);
-			} catch (error) {
-				// The result still starts the workflow, with the links and the download error.
-				items = [{ json: { ...outcome.result!, error: (error as Error).message } }];
-			}
-		} else {
-			const error = taskFailureToNodeApiError(this.getNode(), outcome.taskId, outcome.error ?? {});
-			items = [{ json: { ...body, error: error.message } }];
-		}
-		// Signature parameters are ours, not the API's: keep them out of the output.
-		for (const item of items) for (const name of Object.values(SIGNATURE_PARAMS)) delete item.json[name];
+		const items = await callbackItems(this, callback, options.downloadImages ?? 'none');
 		return { workflowData: [items] };
 	}
 }

@@ -1,5 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
+import { isObject } from './json';
+
 /**
  * The API has no status field. Like the vendor's own clients we read it off the record:
  * `response.success === true` → succeeded; `success === false` or an `error` → failed;
@@ -17,9 +19,6 @@ export interface TaskOutcome {
 
 const SIZE_FIELDS = ['image_width', 'image_height', 'raw_image_width', 'raw_image_height'];
 
-function isObject(value: unknown): value is IDataObject {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /**
  * Sizes are integers in every example but strings in the vendor's OpenAPI file; we accept both

@@ -21,6 +21,7 @@ import {
 } from './constants';
 import type { ApiFailure, RequestStage } from './errors';
 import { cannotHaveBeenAccepted, failureToNodeApiError, isTransient } from './errors';
+import { isObject } from './json';
 import type { RateLimitGate } from './pacing';
 import { backoffMs, pauseUnlessCancelled, throwIfCancelled } from './pacing';
 
@@ -207,9 +208,6 @@ async function sendOnce(
 	return { ok: false, failure: apiFailure(status, body ?? {}, response.headers) };
 }
 
-function isObject(value: unknown): value is IDataObject {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function parseBody(raw: unknown): IDataObject | undefined {
 	let value = raw;
