@@ -106,7 +106,7 @@ export class MidjourneyEditsTrigger implements INodeType {
 		],
 	};
 
-	// The API takes the callback URL with each edit; there is nothing to register with it.
+	// The API takes the callback URL with each edit: there is nothing to register with it.
 	webhookMethods = {
 		default: {
 			async checkExists(this: IHookFunctions): Promise<boolean> {
@@ -115,9 +115,8 @@ export class MidjourneyEditsTrigger implements INodeType {
 			async create(this: IHookFunctions): Promise<boolean> {
 				return true;
 			},
+			// The remembered task ids stay: a late duplicate after re-activation must still be recognised.
 			async delete(this: IHookFunctions): Promise<boolean> {
-				const staticData = this.getWorkflowStaticData('node');
-				delete staticData.recentTaskIds;
 				return true;
 			},
 		},
