@@ -28,7 +28,8 @@ export class MidjourneyEditsTrigger implements INodeType {
 		group: ['trigger'],
 		version: 1,
 		subtitle: '={{ "On " + ($parameter["events"] === "both" ? "finished" : $parameter["events"]) + " edits" }}',
-		description: 'Starts the workflow when Ace Data Cloud calls back with a finished Midjourney edit',
+		// n8n's node panel shows one entry for the action node and this trigger, with this description.
+		description: 'Edit images with a prompt in Midjourney (Ace Data Cloud); this trigger starts a workflow when an edit finishes',
 		defaults: { name: 'Midjourney Edits Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
@@ -54,12 +55,20 @@ export class MidjourneyEditsTrigger implements INodeType {
 				name: 'events',
 				type: 'options',
 				options: [
-					{ name: 'Finished Edits (Succeeded or Failed)', value: 'both' },
-					{ name: 'Succeeded Edits Only', value: 'succeeded' },
-					{ name: 'Failed Edits Only', value: 'failed' },
+					{
+						name: 'Finished Edits (Succeeded or Failed)',
+						value: 'both',
+						description: 'Failed edits come out with success: false and an error message',
+					},
+					{ name: 'Succeeded Edits Only', value: 'succeeded', description: 'Ignore failed edits' },
+					{
+						name: 'Failed Edits Only',
+						value: 'failed',
+						description: 'For example to alert someone when a prompt was refused',
+					},
 				],
 				default: 'both',
-				description: 'Which outcomes start the workflow',
+				description: 'Which outcomes start the workflow. Each finished edit starts it once.',
 			},
 			{
 				displayName: 'Options',
@@ -73,7 +82,7 @@ export class MidjourneyEditsTrigger implements INodeType {
 						name: 'downloadImages',
 						type: 'options',
 						options: [
-							{ name: "Don't Download", value: 'none' },
+							{ name: "Don't Download", value: 'none', description: 'Output only the result links' },
 							{ name: 'Grid Image', value: 'grid', description: 'Attach the 2x2 grid as the binary field "data"' },
 							{
 								name: 'Four Split Images',
@@ -82,7 +91,8 @@ export class MidjourneyEditsTrigger implements INodeType {
 							},
 						],
 						default: 'none',
-						description: 'Whether to download the result as files (result links can expire)',
+						description:
+							'Whether to attach the result as files, ready for Google Drive, email or chat. Result links can expire: download if you want to keep the image.',
 					},
 					{
 						displayName: 'Verify Signature',

@@ -6,7 +6,7 @@ const showFor = { resource: ['image'], operation: ['edit'] };
 export const editDescription: INodeProperties[] = [
 	{
 		displayName:
-			'Each edit is a paid Midjourney job (about 1-2 minutes). Test with one item before running a large batch.',
+			'Each input item is one paid Midjourney edit (about 1-2 minutes each), billed to your Ace Data Cloud account even if you discard the result. Try one item before running a large batch.',
 		name: 'costNotice',
 		type: 'notice',
 		default: '',
@@ -40,7 +40,8 @@ export const editDescription: INodeProperties[] = [
 		default: '',
 		required: true,
 		placeholder: 'https://example.com/photos/cat.jpg',
-		description: 'Direct http(s) link to the PNG, JPEG, WebP or GIF image to edit',
+		description:
+			'Direct http(s) link to the PNG, JPEG, WebP or GIF image to edit. It must be public: Ace Data Cloud downloads it from the internet.',
 		displayOptions: { show: { ...showFor, imageSource: ['url'] } },
 	},
 	{
@@ -50,8 +51,8 @@ export const editDescription: INodeProperties[] = [
 		default: 'data',
 		required: true,
 		placeholder: 'data',
-		hint: 'The name of the binary field holding the image, as shown in the previous node\'s "Binary" tab',
-		description: 'Name of the binary field that holds the image file',
+		hint: 'The name shown above the file in the previous node\'s output (Binary tab), e.g. "data" or a form field\'s name',
+		description: 'Name of the binary field that holds the image file (PNG, JPEG, WebP or GIF, up to 20 MB)',
 		displayOptions: { show: { ...showFor, imageSource: ['binary'] } },
 	},
 	{
@@ -61,7 +62,8 @@ export const editDescription: INodeProperties[] = [
 		default: '',
 		required: true,
 		placeholder: 'e.g. the same cat, as a watercolor painting',
-		description: 'Describe the edited image: what to change and the style you want',
+		description:
+			'Describe the edited image in English: what to change and the style you want. Drag a field from the input on the left to use a different prompt per item.',
 		typeOptions: { rows: 3 },
 		displayOptions: { show: showFor },
 	},
@@ -75,19 +77,19 @@ export const editDescription: INodeProperties[] = [
 				name: 'Poll Until Done',
 				value: 'poll',
 				description:
-					'Ask the API for the result every few seconds. Works everywhere, including n8n on localhost or behind a firewall.',
+					'The node waits and outputs the finished result. Works everywhere, including n8n on localhost or behind a firewall.',
 			},
 			{
 				name: 'Wait for Callback',
 				value: 'callback',
 				description:
-					'Pause the execution until the API calls n8n back. Needs an n8n the internet can reach (public WEBHOOK_URL).',
+					'Pause the execution until the API calls n8n back with the result. Needs an n8n the internet can reach (public WEBHOOK_URL). One item per execution.',
 			},
 			{
 				name: "Don't Wait (Return Task ID)",
 				value: 'none',
 				description:
-					'Return the task ID at once; get the result later with "Task → Get" or the Midjourney Edits Trigger',
+					'Return the task ID at once; get the result later with "Task → Get" or a Midjourney Edits Trigger. The edit is still made and billed.',
 			},
 		],
 		default: 'poll',
@@ -108,7 +110,7 @@ export const editDescription: INodeProperties[] = [
 		default: '',
 		placeholder: 'https://your-n8n.example.com/webhook/.../callback',
 		description:
-			'Optional. Where the API should POST the result when it is ready, e.g. the production URL of a Midjourney Edits Trigger.',
+			'Optional. Where Ace Data Cloud sends the result when it is ready: paste the Production URL of a Midjourney Edits Trigger (shown at the top of that node).',
 		displayOptions: { show: { ...showFor, waitMode: ['none'] } },
 	},
 	{
@@ -116,12 +118,12 @@ export const editDescription: INodeProperties[] = [
 		name: 'mode',
 		type: 'options',
 		options: [
-			{ name: 'Fast', value: 'fast', description: 'The usual speed and price' },
-			{ name: 'Relax', value: 'relax', description: 'Slower and cheaper; can queue for a while' },
-			{ name: 'Turbo', value: 'turbo', description: 'Fastest and most expensive' },
+			{ name: 'Fast', value: 'fast', description: 'The usual speed and price (about 1-2 minutes)' },
+			{ name: 'Relax', value: 'relax', description: 'Cheaper, but can queue for several minutes' },
+			{ name: 'Turbo', value: 'turbo', description: 'Fastest, and the most expensive per edit' },
 		],
 		default: 'fast',
-		description: 'Midjourney speed mode; it changes the price of each edit',
+		description: 'Midjourney speed mode. It sets the price of each edit: see your Ace Data Cloud price list.',
 		displayOptions: { show: showFor },
 	},
 	{
@@ -130,7 +132,7 @@ export const editDescription: INodeProperties[] = [
 		type: 'boolean',
 		default: false,
 		description:
-			'Whether to also get the 2x2 grid split into four separate images (sub_image_urls in the result)',
+			'Whether to also get the four pictures of the 2x2 grid as separate images (links in sub_image_urls)',
 		displayOptions: { show: showFor },
 	},
 	{
@@ -139,11 +141,11 @@ export const editDescription: INodeProperties[] = [
 		type: 'options',
 		noDataExpression: true,
 		options: [
-			{ name: 'No Mask', value: 'none', description: 'Midjourney may change the whole image' },
+			{ name: 'No Mask', value: 'none', description: 'Midjourney may change any part of the image' },
 			{
 				name: 'File From a Previous Node',
 				value: 'binary',
-				description: 'A black-and-white image in a binary field',
+				description: 'A black-and-white image in a binary field, the same size as the input image',
 			},
 			{ name: 'Base64 Text', value: 'base64', description: 'The mask image as base64 or a data URI' },
 		],
@@ -199,7 +201,7 @@ export const editDescription: INodeProperties[] = [
 				typeOptions: { minValue: 1, maxValue: 50 },
 				default: 5,
 				description:
-					'How many edits to submit at the same time when the node gets many items. Lower it if you hit rate limits.',
+					'How many edits to submit at the same time when the node gets many items (each item is billed). Lower it if you hit rate limits.',
 			},
 			{
 				displayName: 'Download Images',
@@ -221,7 +223,7 @@ export const editDescription: INodeProperties[] = [
 				],
 				default: 'none',
 				description:
-					'Whether to download the result as files. Result links can expire: download if you want to keep, post or email the image.',
+					'Whether to attach the result as files, ready for Google Drive, email or a form. Result links can expire: download if you want to keep the image.',
 			},
 			{
 				displayName: 'Poll Interval (Seconds)',

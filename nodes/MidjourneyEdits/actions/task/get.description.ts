@@ -8,7 +8,8 @@ export const getDescription: INodeProperties[] = [
 		default: '',
 		required: true,
 		placeholder: 'e.g. b8b7fdc2-628e-40dd-bc0c-671c3ddac9e9',
-		description: 'The task_id returned when the edit was submitted',
+		description:
+			'The task_id a Midjourney Edits node output when it submitted the edit. Looking a task up does not start (or bill) a new edit.',
 		displayOptions: { show: { resource: ['task'], operation: ['get'] } },
 	},
 ];
@@ -21,7 +22,8 @@ export const getManyDescription: INodeProperties[] = [
 		default: '',
 		required: true,
 		placeholder: 'e.g. b8b7fdc2-628e-40dd-bc0c-671c3ddac9e9, 807f62de-c63e-4add-8345-7f0ae6dd18e7',
-		description: 'Task IDs separated by commas or new lines. One output item per ID, in the same order.',
+		description:
+			'Task IDs separated by commas or new lines. One output item per ID, in the same order; unknown IDs come out with status "not_found".',
 		typeOptions: { rows: 3 },
 		displayOptions: { show: { resource: ['task'], operation: ['getMany'] } },
 	},
