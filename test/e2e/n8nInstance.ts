@@ -61,6 +61,20 @@ export interface StartN8nOptions {
 	apiKeyLabel?: string;
 	/** Progress lines (default: stderr). */
 	log?: (line: string) => void;
+	/**
+	 * Which n8n process to run (default 'start', the main instance). 'worker' and 'webhook' are the
+	 * queue-mode processes: they serve no editor or REST API, so the owner and API key are not set up
+	 * by default. For a worker, `port` is its health server (QUEUE_HEALTH_CHECK_PORT), polled for
+	 * readiness like the main instance's.
+	 */
+	command?: 'start' | 'worker' | 'webhook';
+	/** Extra command-line arguments after the command (e.g. `--concurrency=5` for a worker). */
+	args?: string[];
+	/**
+	 * n8n version to provision and run (default: scripts/provision-n8n.sh's pinned 2.41.1). 1.x runs on
+	 * this machine's Node, 2.x on the provisioned Node 24.
+	 */
+	n8nVersion?: string;
 }
 
 export interface WebhookResponse {
@@ -272,7 +286,8 @@ export class N8nInstance {
 	/** Provisions n8n (cached), installs the package, starts n8n, waits until ready, sets up the owner. */
 	static async start(options: StartN8nOptions = {}): Promise<N8nInstance> {
 		const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-		const { n8nDir, nodeBinary } = await provisionN8n();
+		const command = options.command ?? 'start';
+		const { n8nDir, nodeBinary } = await provisionN8n(options.n8nVersion);
 		const keep = options.keep ?? process.env.E2E_KEEP === '1';
 		const port = options.port ?? (await getFreePort());
 		let brokerPort = options.brokerPort ?? (await getFreePort());
@@ -329,12 +344,18 @@ export class N8nInstance {
 		if (options.userFolder === undefined && !env.N8N_ENCRYPTION_KEY) {
 			env.N8N_ENCRYPTION_KEY = randomBytes(24).toString('hex');
 		}
+		if (command === 'worker') {
+			// A worker answers no HTTP but its health server, which is what readiness is polled on.
+			env.QUEUE_HEALTH_CHECK_ACTIVE = 'true';
+			env.QUEUE_HEALTH_CHECK_PORT = String(port);
+			env.N8N_WORKER_SERVER_ADDRESS = '127.0.0.1';
+		}
 
 		const logFile = path.join(userFolder, 'n8n.log');
 		// One log per start: logText() and the file then tell the same story.
 		const logStream = fs.createWriteStream(logFile, { flags: 'w' });
-		log(`[n8n] starting n8n on http://127.0.0.1:${port} (user folder ${userFolder}, log ${logFile})`);
-		const child = spawn(nodeBinary, [path.join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), 'start'], {
+		log(`[n8n] starting n8n${command === 'start' ? '' : ` ${command}`} on http://127.0.0.1:${port} (user folder ${userFolder}, log ${logFile})`);
+		const child = spawn(nodeBinary, [path.join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), command, ...(options.args ?? [])], {
 			cwd: userFolder,
 			env,
 			// Own process group: stop() kills n8n and its task runner together.
@@ -367,7 +388,12 @@ export class N8nInstance {
 
 		try {
 			await instance.waitUntilReady(options.readinessTimeoutMs ?? 180_000);
-			if (options.setUpOwner !== false) {
+			// n8n 1.x answers readiness once migrations ran, before its REST API is mounted.
+			if (command === 'start' && options.n8nVersion?.startsWith('1.')) {
+				await instance.waitUntilRestApiMounted(options.readinessTimeoutMs ?? 180_000);
+			}
+			// Only the main instance serves the REST API the owner is created through.
+			if (options.setUpOwner ?? command === 'start') {
 				await instance.setUpOwner();
 				if (options.createApiKey !== false) await instance.createApiKey(options.apiKeyLabel);
 			}
@@ -420,6 +446,23 @@ export class N8nInstance {
 			await sleep(300);
 		}
 		throw new Error(`n8n was not ready within ${timeoutMs} ms. Log (${this.logFile}):\n${this.output.slice(-6000)}`);
+	}
+
+	private async waitUntilRestApiMounted(timeoutMs: number): Promise<void> {
+		const deadline = Date.now() + timeoutMs;
+		while (Date.now() < deadline) {
+			if (this.exited) {
+				throw new Error(`n8n exited with code ${this.exitCode} before its REST API was up. Log (${this.logFile}):\n${this.output.slice(-6000)}`);
+			}
+			try {
+				// Public (the login page reads it); answers 404 until the REST routes exist.
+				if ((await fetch(`${this.baseUrl}/rest/settings`)).status === 200) return;
+			} catch {
+				// Restarting listener.
+			}
+			await sleep(300);
+		}
+		throw new Error(`n8n's REST API was not up within ${timeoutMs} ms. Log (${this.logFile}):\n${this.output.slice(-6000)}`);
 	}
 
 	private async request<T>(

@@ -37,22 +37,31 @@ export interface ProvisionedN8n {
 	nodeVersion: string;
 }
 
-let provisioned: Promise<ProvisionedN8n> | undefined;
+/** One provisioning per n8n version per process ('' = the script's default version). */
+const provisioned = new Map<string, Promise<ProvisionedN8n>>();
 
 /**
  * Runs scripts/provision-n8n.sh (idempotent and flock-protected: a warm cache answers in well under a
- * second) and returns where n8n and Node 24 are. Progress lines go to this process's stderr so a cold
+ * second) and returns where n8n and its Node are. Progress lines go to this process's stderr so a cold
  * install (about 6 minutes) does not look like a hang. Rejects, never skips, when provisioning fails.
+ * `n8nVersion` picks another n8n than the pinned default (the script's N8N_VERSION).
  */
-export function provisionN8n(): Promise<ProvisionedN8n> {
-	provisioned ??= runProvisionScript();
-	return provisioned;
+export function provisionN8n(n8nVersion?: string): Promise<ProvisionedN8n> {
+	const key = n8nVersion ?? '';
+	let pending = provisioned.get(key);
+	if (!pending) {
+		pending = runProvisionScript(n8nVersion);
+		provisioned.set(key, pending);
+	}
+	return pending;
 }
 
-function runProvisionScript(): Promise<ProvisionedN8n> {
+function runProvisionScript(n8nVersion?: string): Promise<ProvisionedN8n> {
 	const script = path.join(repoRoot, 'scripts', 'provision-n8n.sh');
+	const env = { ...process.env };
+	if (n8nVersion) env.N8N_VERSION = n8nVersion;
 	return new Promise((resolve, reject) => {
-		const child = spawn('bash', [script, '--json'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+		const child = spawn('bash', [script, '--json'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
 		let stdout = '';
 		let stderrTail = '';
 		child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -67,7 +76,7 @@ function runProvisionScript(): Promise<ProvisionedN8n> {
 				reject(
 					new Error(
 						`Provisioning n8n failed (scripts/provision-n8n.sh exited with ${code}). ` +
-							`Run it by hand to see why and to retry: bash scripts/provision-n8n.sh\n${stderrTail}`,
+							`Run it by hand to see why and to retry: ${n8nVersion ? `N8N_VERSION=${n8nVersion} ` : ''}bash scripts/provision-n8n.sh\n${stderrTail}`,
 					),
 				);
 				return;
