@@ -95,16 +95,13 @@ export async function pollUntilDone(
 			const outcome = record ? outcomeFromRecord(record, task.taskId) : undefined;
 			if (outcome && (outcome.state === 'succeeded' || outcome.state === 'failed')) {
 				outcomes.set(task.taskId, outcome);
-			} else if (now >= task.deadline) {
-				if (records) lastSeen.set(task.taskId, outcome?.state ?? 'not_found');
-				outcomes.set(task.taskId, {
-					state: 'timed_out',
-					taskId: task.taskId,
-					lastSeen: lastSeen.get(task.taskId),
-				});
+				continue;
+			}
+			// A round that failed tells nothing; a round without the task means the API does not know it.
+			if (records) lastSeen.set(task.taskId, outcome?.state ?? 'not_found');
+			if (now >= task.deadline) {
+				outcomes.set(task.taskId, { state: 'timed_out', taskId: task.taskId, lastSeen: lastSeen.get(task.taskId) });
 			} else {
-				// A round that failed tells nothing; a round without the task means the API does not know it.
-				if (records) lastSeen.set(task.taskId, outcome?.state ?? 'not_found');
 				stillPending.push(task);
 			}
 		}
