@@ -1,5 +1,4 @@
 import type {
-	IDataObject,
 	IHookFunctions,
 	INodeType,
 	INodeTypeDescription,
@@ -8,9 +7,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { callbackItems, readFinishedCallback } from '../shared/callbackIntake';
-import { verifyCallbackSignature } from '../shared/callbackSignature';
-import { CREDENTIAL_TYPE } from '../shared/constants';
+import { acceptSignedCallback, callbackItems, readFinishedCallback } from '../shared/callbackIntake';
 import type { DownloadImages } from '../shared/resultItems';
 import { rememberTaskOnce } from '../shared/seenTasks';
 
@@ -137,19 +134,10 @@ export class MidjourneyEditsTrigger implements INodeType {
 		const options = this.getNodeParameter('options', {}) as TriggerOptions;
 
 		if (options.verifySignature !== false) {
-			const { apiToken } = await this.getCredentials(CREDENTIAL_TYPE);
 			const ownUrl = this.getNodeWebhookUrl('default') ?? '';
 			const pathname = ownUrl ? new URL(ownUrl).pathname : this.getRequestObject().path;
-			const check = verifyCallbackSignature(pathname, this.getQueryData() as IDataObject, String(apiToken ?? ''), {
-				maxAgeSeconds: Math.max(0, Number(options.maxCallbackAgeHours ?? 48)) * 3600,
-			});
-			if (!check.valid) {
-				// 401 when unsigned, 403 when signed wrongly; nothing about why beyond that.
-				res.status(check.reason === 'missing' ? 401 : 403).json({
-					error: check.reason === 'missing' ? 'Signature required' : 'Invalid signature',
-				});
-				return { noWebhookResponse: true };
-			}
+			const maxAgeSeconds = Math.max(0, Number(options.maxCallbackAgeHours ?? 48)) * 3600;
+			if (!(await acceptSignedCallback(this, pathname, maxAgeSeconds))) return { noWebhookResponse: true };
 		}
 
 		const callback = readFinishedCallback(this);

@@ -1,11 +1,35 @@
 import type { IDataObject, INodeExecutionData, IWebhookFunctions } from 'n8n-workflow';
 
+import { verifyCallbackSignature } from './callbackSignature';
+import { CREDENTIAL_TYPE } from './constants';
 import { taskFailureToNodeApiError } from './errors';
 import { isObject } from './json';
 import type { DownloadImages } from './resultItems';
 import { resultItemsFor } from './resultItems';
 import type { TaskOutcome } from './taskOutcome';
 import { outcomeFromResult } from './taskOutcome';
+
+/**
+ * Checks the signature our node put on the callback URL it handed to the API. Answers a request
+ * that fails the check itself (401 unsigned, 403 signed wrongly; nothing about why beyond that) and
+ * returns false, so the caller starts or resumes nothing.
+ */
+export async function acceptSignedCallback(
+	ctx: IWebhookFunctions,
+	pathname: string,
+	maxAgeSeconds: number,
+): Promise<boolean> {
+	const { apiToken } = await ctx.getCredentials(CREDENTIAL_TYPE);
+	const check = verifyCallbackSignature(pathname, ctx.getQueryData() as IDataObject, String(apiToken ?? ''), {
+		maxAgeSeconds,
+	});
+	if (check.valid) return true;
+	const unsigned = check.reason === 'missing';
+	ctx.getResponseObject()
+		.status(unsigned ? 401 : 403)
+		.json({ error: unsigned ? 'Signature required' : 'Invalid signature' });
+	return false;
+}
 
 /**
  * Reads a callback body (the flat result shape, with task_id). Answers 400 itself and returns

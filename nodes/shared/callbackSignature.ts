@@ -15,11 +15,14 @@ function signingKey(apiToken: string): Buffer {
 }
 
 /**
- * The part of a webhook URL that identifies the trigger: what follows `/webhook/` or
- * `/webhook-test/` (so a production and a test URL of one trigger verify alike, and a base path
- * or proxy in front of n8n does not matter).
+ * The part of a callback URL that a signature is bound to. For a trigger: what follows `/webhook/`
+ * or `/webhook-test/` (so a production and a test URL of one trigger verify alike, and a base path
+ * or proxy in front of n8n does not matter). For a waiting execution's resume URL: the execution
+ * id, kept apart from trigger paths by its prefix, so one execution's link cannot resume another.
  */
 export function webhookIdentityOf(pathname: string): string {
+	const waiting = /\/webhook-waiting\/(.+)$/.exec(pathname);
+	if (waiting) return `webhook-waiting/${waiting[1].replace(/^\/+|\/+$/g, '')}`;
 	const match = /\/webhook(?:-test)?\/(.+)$/.exec(pathname);
 	return (match ? match[1] : pathname).replace(/^\/+|\/+$/g, '');
 }

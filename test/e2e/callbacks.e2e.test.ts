@@ -6,10 +6,10 @@
  */
 import { randomUUID } from 'crypto';
 
-import { signCallbackUrl } from '../../nodes/shared/callbackSignature';
+import { SIGNATURE_PARAMS, signCallbackUrl } from '../../nodes/shared/callbackSignature';
 import { startFakeAceDataCloud, type FakeAceDataCloud, type FakeTask } from '../fake-api/fakeAceDataCloud';
 import { loadFixture, N8nInstance, nodeOutput, type CreatedCredential, type N8nExecution } from './n8nInstance';
-import { countExecutions, sleep, withNodeParameters } from './support';
+import { countExecutions, postJson, sleep, withNodeParameters } from './support';
 
 // Looks like a real token, so finding it in n8n's log or stored executions would mean a leak.
 const API_TOKEN = 'e2e-callback-token-4b8e1d9c7a52f0';
@@ -18,27 +18,6 @@ const SOURCE_IMAGE = 'https://cdn.example.com/e2e/source-dog.png';
 const NOTHING_STARTS_WITHIN_MS = 3000;
 /** Timeout of the "Wait for Callback" run that never gets its callback. */
 const SHORT_TIMEOUT_SECONDS = 8;
-
-interface PostAnswer {
-	status: number;
-	body: unknown;
-}
-
-async function postJson(url: string, body: unknown): Promise<PostAnswer> {
-	const response = await fetch(url, {
-		method: 'POST',
-		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify(body),
-	});
-	const text = await response.text();
-	let parsed: unknown = text;
-	try {
-		parsed = JSON.parse(text);
-	} catch {
-		// Not JSON: keep the text.
-	}
-	return { status: response.status, body: parsed };
-}
 
 describe('callbacks inside a real n8n', () => {
 	let fake: FakeAceDataCloud;
@@ -230,8 +209,11 @@ describe('callbacks inside a real n8n', () => {
 			fake.faults.callbackMode = 'never';
 			const { workflowId, waiting, task } = await startCallbackModeEdit('turn the sky purple');
 
-			// The callback URL is this execution's own resume URL, signed by n8n.
-			expect(task.callbackUrl).toMatch(new RegExp(`^${n8n.baseUrl}/webhook-waiting/${waiting.id}\\?signature=[0-9a-f]{64}$`));
+			// The callback URL is this execution's own resume URL with n8n's token, and our signature beside it.
+			const callbackUrl = new URL(task.callbackUrl!);
+			expect(`${callbackUrl.origin}${callbackUrl.pathname}`).toBe(`${n8n.baseUrl}/webhook-waiting/${waiting.id}`);
+			expect(callbackUrl.searchParams.get('signature')).toMatch(/^[0-9a-f]{64}$/);
+			expect(callbackUrl.searchParams.get(SIGNATURE_PARAMS.signature)).toMatch(/^[0-9a-f]{64}$/);
 			const listedWaiting = await n8n.listExecutions({ workflowId, status: 'waiting' });
 			expect(listedWaiting.map((execution) => execution.id)).toEqual([waiting.id]);
 			// Waits until the timeout (120 s) at the latest.
@@ -241,6 +223,14 @@ describe('callbacks inside a real n8n', () => {
 
 			// The task has finished, but without a callback the execution keeps waiting.
 			await fake.waitFor(() => task.state === 'succeeded', 10_000);
+			await sleep(1000);
+			expect((await n8n.getExecution(waiting.id, false)).status).toBe('waiting');
+
+			// A made-up result with n8n's token but not our signature resumes nothing.
+			const withoutOurs = new URL(callbackUrl.toString());
+			for (const name of Object.values(SIGNATURE_PARAMS)) withoutOurs.searchParams.delete(name);
+			const forged = { ...task.record.response, image_url: 'https://attacker.example/x.png' };
+			expect((await postJson(withoutOurs.toString(), forged)).status).toBe(401);
 			await sleep(1000);
 			expect((await n8n.getExecution(waiting.id, false)).status).toBe('waiting');
 

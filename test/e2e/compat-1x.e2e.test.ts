@@ -10,11 +10,13 @@
  */
 import { randomUUID } from 'crypto';
 
+import { SIGNATURE_PARAMS } from '../../nodes/shared/callbackSignature';
 import { startFakeAceDataCloud, type FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { encodeRgbPng } from '../fake-api/pngs';
 import { loadFixture, N8nInstance, nodeOutput, PACKAGE_NAME, type CreatedCredential, type N8nExecution, type WebhookResponse } from './n8nInstance';
 import { credentialExtrasFor, N8N_1X_VERSION, n8nEnvironmentFor } from './n8nVersions';
 import { provisionN8n } from './packageUnderTest';
+import { postJson } from './support';
 
 // A fresh machine provisions n8n (about 6 minutes, more on a busy 2-core machine) inside beforeAll.
 const COLD_START_TIMEOUT_MS = 20 * 60_000;
@@ -164,6 +166,7 @@ describe(`the packed package inside n8n ${N8N_1X_VERSION} (Node 20)`, () => {
 	});
 
 	it('"Wait for Callback": the execution waits, and the API\'s callback to its resume URL resumes it', async () => {
+		fake.faults.callbackMode = 'never';
 		const webhookPath = `mj1x-callback-${randomUUID().slice(0, 8)}`;
 		const workflow = await n8n.deployWorkflow(
 			loadFixture('queue-edit', {
@@ -184,10 +187,23 @@ describe(`the packed package inside n8n ${N8N_1X_VERSION} (Node 20)`, () => {
 		const task = await fake.waitFor(() => [...fake.tasks.values()][0], 30_000);
 		const resumeUrl = new URL(task.callbackUrl ?? '');
 		expect(`${resumeUrl.origin}${resumeUrl.pathname}`).toMatch(new RegExp(`^${n8n.baseUrl}/webhook-waiting/\\d+$`));
-		// Unlike 2.x, n8n 1.x does not sign resume URLs (README, Compatibility).
-		expect([...resumeUrl.searchParams.keys()]).toEqual([]);
+		// n8n 1.x does not sign resume URLs, and its execution ids are sequential: the node signs the
+		// URL itself (README, Compatibility), so guessing the bare URL resumes nothing.
+		expect(resumeUrl.searchParams.has('signature')).toBe(false);
+		expect(resumeUrl.searchParams.get(SIGNATURE_PARAMS.signature)).toMatch(/^[0-9a-f]{64}$/);
 		const executionId = resumeUrl.pathname.split('/').pop()!;
-		const delivery = await fake.waitFor(() => fake.callbacks.find((entry) => entry.taskId === task.id), 30_000);
+		const bareUrl = `${resumeUrl.origin}${resumeUrl.pathname}`;
+		await n8n.waitForExecution((candidate) => candidate.id === executionId && candidate.status === 'waiting', {
+			workflowId: workflow.id,
+			timeoutMs: 30_000,
+		});
+		const forged = { task_id: task.id, success: true, image_url: 'https://attacker.example/x.png' };
+		expect((await postJson(bareUrl, forged)).status).toBe(401);
+		expect((await postJson(`${bareUrl}?signature=anything`, forged)).status).toBe(401);
+		expect((await n8n.getExecution(executionId, false)).status).toBe('waiting');
+
+		await fake.waitFor(() => task.state === 'succeeded', 30_000);
+		const delivery = await fake.deliverCallback(task.id);
 		expect(delivery.status).toBe(200);
 		// n8n 1.x briefly shows a resuming execution as finished before the resumed run is saved: wait
 		// for the edit node's run itself.

@@ -14,6 +14,7 @@
  */
 import { randomUUID } from 'crypto';
 
+import { SIGNATURE_PARAMS } from '../../nodes/shared/callbackSignature';
 import { startFakeAceDataCloud, type FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { encodeRgbPng } from '../fake-api/pngs';
 import { loadFixture, nodeOutput, PACKAGE_NAME, type CreatedCredential, type N8nExecution } from './n8nInstance';
@@ -139,6 +140,7 @@ describe(`the package in n8n ${N8N_VERSION ?? '2.x (pinned)'} queue mode (main +
 		expect(resumeUrl.origin).toBe(cluster.publicUrl);
 		expect(resumeUrl.pathname).toMatch(/^\/webhook-waiting\/\d+$/);
 		if (!isN8n1x(N8N_VERSION)) expect(resumeUrl.searchParams.get('signature')).toMatch(/^[0-9a-f]{64}$/);
+		expect(resumeUrl.searchParams.get(SIGNATURE_PARAMS.signature)).toMatch(/^[0-9a-f]{64}$/);
 		const executionId = resumeUrl.pathname.split('/').pop()!;
 
 		const delivery = await fake.waitFor(() => fake.callbacks.find((entry) => entry.taskId === task.id), 30_000);

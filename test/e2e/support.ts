@@ -7,6 +7,28 @@ import type { N8nExecution, N8nInstance, WorkflowFixture } from './n8nInstance';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+export interface PostAnswer {
+	status: number;
+	body: unknown;
+}
+
+/** POSTs a JSON body the way the API posts a callback; the answer's body parsed when it is JSON. */
+export async function postJson(url: string, body: unknown): Promise<PostAnswer> {
+	const response = await fetch(url, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify(body),
+	});
+	const text = await response.text();
+	let parsed: unknown = text;
+	try {
+		parsed = JSON.parse(text);
+	} catch {
+		// Not JSON: keep the text.
+	}
+	return { status: response.status, body: parsed };
+}
+
 /** What n8n stores for one binary field of an item (IBinaryData as the public API returns it). */
 export interface StoredBinary {
 	mimeType?: string;

@@ -80,6 +80,18 @@ describe('signCallbackUrl / verifyCallbackSignature', () => {
 		expect(webhookIdentityOf('/n8n/webhook/abc/callback')).toBe('abc/callback');
 	});
 
+	it('binds a resume URL to its execution, whatever n8n adds to the query or puts in front', () => {
+		const resumeUrl = 'https://n8n.example.test/webhook-waiting/41?signature=n8n-own-token';
+		const signed = signCallbackUrl(resumeUrl, TOKEN);
+		expect(new URL(signed).searchParams.get('signature')).toBe('n8n-own-token');
+		expect(verify(signed)).toEqual({ valid: true });
+		expect(webhookIdentityOf('/base/webhook-waiting/41')).toBe('webhook-waiting/41');
+		const otherExecution = signed.replace('/webhook-waiting/41', '/webhook-waiting/42');
+		expect(verify(otherExecution)).toEqual({ valid: false, reason: 'mismatch' });
+		// A trigger whose path looked like an execution id must not share its signatures.
+		expect(webhookIdentityOf('/webhook/41')).not.toBe(webhookIdentityOf('/webhook-waiting/41'));
+	});
+
 	it('refuses a replayed URL older than the allowed age', () => {
 		const signedAt = Date.UTC(2026, 0, 1);
 		const signed = signCallbackUrl(TRIGGER_URL, TOKEN, signedAt);

@@ -2,6 +2,7 @@
  * "Wait for Callback": the execution waits, the API posts the result to the execution's resume
  * URL (over real HTTP, to the harness's listener), and the node's output is the result.
  */
+import { SIGNATURE_PARAMS } from '../../nodes/shared/callbackSignature';
 import type { FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { startFakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { resumeAfterWaitTimeout, resumeWaitingExecution, waitForResumedRun } from '../harness';
@@ -15,6 +16,12 @@ beforeAll(async () => {
 afterEach(() => fake.reset());
 afterAll(async () => await fake.close());
 
+/** The callback URL of the latest edit submitted to the fake API. */
+function submittedCallbackUrl(): string {
+	const submits = fake.requests.filter((entry) => entry.path === '/midjourney/edits');
+	return String((submits.at(-1)!.body as Record<string, unknown>).callback_url);
+}
+
 const callbackMode = (options: Record<string, unknown> = {}) => ({
 	waitMode: 'callback',
 	options: { timeoutSeconds: 120, allowPrivateCallbackUrl: true, ...options },
@@ -26,7 +33,13 @@ describe('wait for callback', () => {
 		expect(waiting.status).toBe('waiting');
 		expect(waiting.waitTill!.getTime()).toBeGreaterThan(Date.now() + 100_000);
 		const submitted = fake.requests.find((entry) => entry.path === '/midjourney/edits')!.body as Record<string, unknown>;
-		expect(submitted.callback_url).toBe(waiting.resumeUrl);
+		// n8n's resume URL, with n8n's own token kept and our signature beside it.
+		const callbackUrl = new URL(String(submitted.callback_url));
+		const resumeUrl = new URL(waiting.resumeUrl);
+		expect(callbackUrl.origin + callbackUrl.pathname).toBe(resumeUrl.origin + resumeUrl.pathname);
+		expect(callbackUrl.searchParams.get('signature')).toBe(resumeUrl.searchParams.get('signature'));
+		expect(callbackUrl.searchParams.get(SIGNATURE_PARAMS.signature)).toMatch(/^[0-9a-f]{64}$/);
+		expect(String(submitted.callback_url)).not.toContain(TOKEN);
 		expect(submitted.async).toBeUndefined();
 
 		const resumed = await waitForResumedRun(waiting, { timeoutMs: 5000 });
@@ -59,10 +72,55 @@ describe('wait for callback', () => {
 		const taskId = [...fake.tasks.keys()][0];
 		await fake.waitFor(() => fake.tasks.get(taskId)!.state === 'succeeded', 3000);
 		const body = fake.tasks.get(taskId)!.record.response as unknown as Record<string, unknown>;
-		const first = await resumeWaitingExecution(waiting, { body });
+		const first = await resumeWaitingExecution(waiting, { body, url: submittedCallbackUrl() });
 		expect(first.status).toBe('success');
-		const again = await resumeWaitingExecution(waiting, { body });
+		const again = await resumeWaitingExecution(waiting, { body, url: submittedCallbackUrl() });
 		expect(again.resumeResponse?.statusCode).toBe(409);
+	});
+
+	it('refuses a made-up result posted without our signature, and keeps waiting for the real one', async () => {
+		fake.faults.callbackMode = 'never';
+		const waiting = await runEdit(fake, [{ json: CAT }], callbackMode());
+		const taskId = [...fake.tasks.keys()][0];
+		const forged = { task_id: taskId, success: true, image_url: 'https://attacker.example/fake.png' };
+
+		// The bare resume URL is what anyone can guess on n8n 1.x (sequential execution ids).
+		const unsigned = await resumeWaitingExecution(waiting, { body: forged });
+		expect(unsigned.resumeResponse?.statusCode).toBe(401);
+		expect(unsigned.status).toBe('waiting');
+
+		const tampered = new URL(submittedCallbackUrl());
+		tampered.searchParams.set(SIGNATURE_PARAMS.signature, '0'.repeat(64));
+		const wrong = await resumeWaitingExecution(waiting, { body: forged, url: tampered.toString() });
+		expect(wrong.resumeResponse?.statusCode).toBe(403);
+		expect(wrong.status).toBe('waiting');
+
+		await fake.waitFor(() => fake.tasks.get(taskId)!.state === 'succeeded', 3000);
+		const body = fake.tasks.get(taskId)!.record.response as unknown as Record<string, unknown>;
+		const resumed = await resumeWaitingExecution(waiting, { body, url: submittedCallbackUrl() });
+		expect(resumed.status).toBe('success');
+		expect(resumed.nodeOutputs('Midjourney Edits')[0].json).toMatchObject({ task_id: taskId, success: true });
+		expect(resumed.nodeOutputs('Midjourney Edits')[0].json.image_url).not.toContain('attacker');
+	});
+
+	it("one execution's signed link cannot resume another execution", async () => {
+		fake.faults.callbackMode = 'never';
+		const first = await runEdit(fake, [{ json: CAT }], callbackMode());
+		const firstLink = new URL(submittedCallbackUrl());
+		const second = await runEdit(fake, [{ json: CAT }], callbackMode());
+		const secondLink = new URL(submittedCallbackUrl());
+		expect(second.executionId).not.toBe(first.executionId);
+		// The second execution's path with the first execution's signature parameters.
+		for (const name of Object.values(SIGNATURE_PARAMS)) {
+			secondLink.searchParams.set(name, firstLink.searchParams.get(name)!);
+		}
+		const taskId = [...fake.tasks.keys()][1];
+		const refused = await resumeWaitingExecution(second, {
+			body: { task_id: taskId, success: true, image_url: 'https://attacker.example/fake.png' },
+			url: secondLink.toString(),
+		});
+		expect(refused.resumeResponse?.statusCode).toBe(403);
+		expect(refused.status).toBe('waiting');
 	});
 
 	it('when no callback comes before the timeout, the item names the task to fetch later', async () => {

@@ -73,7 +73,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 
 	let callbackUrl: string | undefined;
 	if (waitMode === 'callback') {
-		callbackUrl = resumeUrlForCallbacks(this, first, live().length);
+		callbackUrl = await resumeUrlForCallbacks(this, first, live().length);
 	}
 
 	// 2. Turn files into what the API takes (uploads cost nothing) before any paid submission.
@@ -210,8 +210,10 @@ function timeoutError(ctx: IExecuteFunctions, state: ItemState, outcome: PollOut
  * The execution's own resume URL is the callback URL: n8n resumes the waiting execution when the
  * API posts the result there. n8n resumes an execution once per request, so this mode takes one
  * item per execution (see README); several items belong in "Poll Until Done" or the trigger.
+ * The URL is signed like a trigger URL (checked in callbackResume.ts), because n8n 1.x leaves
+ * resume URLs unsigned; n8n 2.x checks only its own `signature` parameter, so ours may sit beside it.
  */
-function resumeUrlForCallbacks(ctx: IExecuteFunctions, plan: EditPlan, itemCount: number): string {
+async function resumeUrlForCallbacks(ctx: IExecuteFunctions, plan: EditPlan, itemCount: number): Promise<string> {
 	if (itemCount > 1) {
 		throw new NodeOperationError(
 			ctx.getNode(),
@@ -237,7 +239,8 @@ function resumeUrlForCallbacks(ctx: IExecuteFunctions, plan: EditPlan, itemCount
 			},
 		);
 	}
-	return resumeUrl;
+	const { apiToken } = await ctx.getCredentials(CREDENTIAL_TYPE);
+	return signCallbackUrl(resumeUrl, String(apiToken ?? ''));
 }
 
 async function waitForCallback(
