@@ -1,0 +1,277 @@
+/**
+ * The core real-n8n cases, written once and run against every n8n line we support: the package
+ * loads (nodes, AI-tool variant, credential, icons, no load errors), poll mode, "Don't Wait" plus the
+ * trigger (a repeated callback starts one execution), an invalid token (failing, and with "On Error:
+ * Continue"), and n8n's credential test. core.e2e.test.ts runs them on the pinned 2.x,
+ * compat-1x.e2e.test.ts on 1.x; each file adds the cases only it needs through `moreCases`, inside
+ * the same describe so they share its n8n and fake API.
+ */
+import { randomUUID } from 'crypto';
+
+import { startFakeAceDataCloud, type FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
+import { loadFixture, N8nInstance, nodeOutput, PACKAGE_NAME, type CreatedCredential, type WebhookResponse } from './n8nInstance';
+import { credentialExtrasFor, n8nEnvironmentFor } from './n8nVersions';
+
+export const GOOD_TOKEN = 'test-token';
+export const SOURCE_IMAGE = 'https://cdn.example.com/e2e/source-cat.png';
+const ACTION_TYPE = `${PACKAGE_NAME}.midjourneyEdits`;
+const TRIGGER_TYPE = `${PACKAGE_NAME}.midjourneyEditsTrigger`;
+// A fresh machine provisions n8n (3-13 minutes, depending on load) inside beforeAll.
+const COLD_START_TIMEOUT_MS = 20 * 60_000;
+
+export type Credential = CreatedCredential & { data: Record<string, unknown> };
+
+export interface CoreCaseOptions {
+	/** n8n version to start (scripts/provision-n8n.sh); the pinned 2.x when absent. */
+	n8nVersion?: string;
+	/** Names this run's credentials and webhook paths, so logs tell the suites apart. */
+	label: string;
+	/** A token that looks real, so a leak into n8n's log or an error message would be noticed. */
+	badToken: string;
+}
+
+/** What the cases of one suite share; read it inside tests and hooks (it is filled in beforeAll). */
+export interface CoreCaseContext {
+	readonly fake: FakeAceDataCloud;
+	readonly n8n: N8nInstance;
+	readonly goodCredential: Credential;
+	readonly badCredential: Credential;
+	/** Deploys the webhook-started edit workflow with its own webhook path. */
+	deployEditWorkflow(options: {
+		waitMode: 'poll' | 'none' | 'callback';
+		credential: Credential;
+		onError?: 'stopWorkflow' | 'continueRegularOutput';
+	}): Promise<{ path: string; workflowId: string }>;
+	/** The items a webhook answered with ("Respond: All Entries"). */
+	items(response: WebhookResponse): Array<Record<string, unknown>>;
+}
+
+export function describeCoreCases(
+	title: string,
+	options: CoreCaseOptions,
+	moreCases: (context: CoreCaseContext) => void = () => {},
+): void {
+	describe(title, () => {
+		let fake: FakeAceDataCloud;
+		let n8n: N8nInstance;
+		let goodCredential: Credential;
+		let badCredential: Credential;
+
+		async function createCredential(name: string, apiToken: string): Promise<Credential> {
+			const data = { apiToken, baseUrl: fake.url, platformBaseUrl: fake.url, ...credentialExtrasFor(options.n8nVersion) };
+			const created = await n8n.createCredential({ name, type: 'aceDataCloudApi', data });
+			return { ...created, data };
+		}
+
+		const context: CoreCaseContext = {
+			get fake() {
+				return fake;
+			},
+			get n8n() {
+				return n8n;
+			},
+			get goodCredential() {
+				return goodCredential;
+			},
+			get badCredential() {
+				return badCredential;
+			},
+			async deployEditWorkflow({ waitMode, credential, onError }) {
+				const webhookPath = `mj-${options.label}-${waitMode}-${randomUUID().slice(0, 8)}`;
+				const workflow = await n8n.deployWorkflow(
+					loadFixture('edit-via-webhook', {
+						WEBHOOK_ID: randomUUID(),
+						WEBHOOK_PATH: webhookPath,
+						WAIT_MODE: waitMode,
+						ON_ERROR: onError ?? 'stopWorkflow',
+						CREDENTIAL_ID: credential.id,
+						CREDENTIAL_NAME: credential.name,
+					}),
+				);
+				return { path: webhookPath, workflowId: workflow.id };
+			},
+			items(response) {
+				expect(Array.isArray(response.body)).toBe(true);
+				return response.body as Array<Record<string, unknown>>;
+			},
+		};
+		const { deployEditWorkflow, items } = context;
+
+		beforeAll(async () => {
+			fake = await startFakeAceDataCloud({ port: 0, validTokens: [GOOD_TOKEN], jobDurationMs: 1500 });
+			n8n = await N8nInstance.start({ n8nVersion: options.n8nVersion, env: n8nEnvironmentFor(options.n8nVersion) });
+			goodCredential = await createCredential(`Ace Data Cloud (${options.label} e2e)`, GOOD_TOKEN);
+			badCredential = await createCredential(`Ace Data Cloud (${options.label} e2e, wrong token)`, options.badToken);
+		}, COLD_START_TIMEOUT_MS);
+
+		beforeEach(() => fake.reset());
+
+		afterAll(async () => {
+			await n8n?.stop();
+			await fake?.close();
+		});
+
+		describe('loading', () => {
+			it('registers the action node, its AI-tool variant and the trigger', async () => {
+				const ours = (await n8n.nodeTypes()).filter((type) => type.name.startsWith(`${PACKAGE_NAME}.`));
+				// n8n derives `<name>Tool` from `usableAsTool: true` (the node offered to AI agents).
+				expect(ours.map((type) => type.name).sort()).toEqual([ACTION_TYPE, `${ACTION_TYPE}Tool`, TRIGGER_TYPE]);
+				expect(ours.find((type) => type.name === ACTION_TYPE)?.displayName).toBe('Midjourney Edits');
+				expect(ours.find((type) => type.name === TRIGGER_TYPE)?.displayName).toBe('Midjourney Edits Trigger');
+			});
+
+			it('registers the aceDataCloudApi credential type', async () => {
+				const credentialTypes = await n8n.credentialTypes();
+				expect(credentialTypes.find((type) => type.name === 'aceDataCloudApi')?.displayName).toBe('Ace Data Cloud API');
+			});
+
+			it('serves the light and dark icons packed with each node', async () => {
+				const ours = (await n8n.nodeTypes()).filter((type) => type.name.startsWith(`${PACKAGE_NAME}.`));
+				for (const type of ours) {
+					const iconUrl = type.iconUrl as { light: string; dark: string };
+					for (const url of [iconUrl.light, iconUrl.dark]) {
+						const response = await fetch(`${n8n.baseUrl}/${url.replace(/^\/+/, '')}`);
+						expect({ url, status: response.status }).toEqual({ url, status: 200 });
+						expect(await response.text()).toContain('<svg');
+					}
+				}
+			});
+
+			it('logs no load errors for the package', () => {
+				expect(n8n.packageLoadErrors()).toEqual([]);
+				expect(n8n.logText()).not.toMatch(/Failed to load package/i);
+			});
+		});
+
+		describe('editing an image', () => {
+			it('waits for the result in poll mode and answers the webhook with it', async () => {
+				const { path: webhookPath, workflowId } = await deployEditWorkflow({ waitMode: 'poll', credential: goodCredential });
+
+				const response = await n8n.callWebhook(webhookPath, { imageUrl: SOURCE_IMAGE, prompt: 'make it a watercolor' });
+
+				expect(response.status).toBe(200);
+				const [result, ...rest] = items(response);
+				expect(rest).toEqual([]);
+				expect(result).toEqual(
+					expect.objectContaining({
+						success: true,
+						task_id: expect.any(String),
+						image_url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/.+\.png/),
+					}),
+				);
+				// One submission, then lookups until the job (1.5 s) finished.
+				expect(fake.count('POST', '/midjourney/edits')).toBe(1);
+				const submitted = fake.requests.find((entry) => entry.path === '/midjourney/edits')?.body as Record<string, unknown>;
+				expect(submitted).toEqual(expect.objectContaining({ image_url: SOURCE_IMAGE, prompt: 'make it a watercolor' }));
+				expect(submitted.callback_url).toBeUndefined();
+				expect(fake.count('POST', '/midjourney/tasks')).toBeGreaterThanOrEqual(1);
+
+				const execution = await n8n.waitForExecution((candidate) => candidate.status === 'success', { workflowId });
+				expect(nodeOutput(execution, 'Midjourney Edits')[0]).toEqual(expect.objectContaining({ task_id: result.task_id }));
+			});
+
+			it("returns the task id at once in \"Don't Wait\" mode, and the repeated callback starts the trigger's workflow once", async () => {
+				const triggerWebhookId = randomUUID();
+				const trigger = await n8n.deployWorkflow(
+					loadFixture('callback-trigger', {
+						WEBHOOK_ID: triggerWebhookId,
+						CREDENTIAL_ID: goodCredential.id,
+						CREDENTIAL_NAME: goodCredential.name,
+					}),
+				);
+				const callbackUrl = n8n.webhookUrl(`${triggerWebhookId}/callback`);
+				const { path: webhookPath } = await deployEditWorkflow({ waitMode: 'none', credential: goodCredential });
+				fake.faults.callbackMode = 'duplicate';
+
+				const started = Date.now();
+				const response = await n8n.callWebhook(webhookPath, { imageUrl: SOURCE_IMAGE, prompt: 'add a red hat', callbackUrl });
+
+				expect(response.status).toBe(200);
+				const [acknowledged] = items(response);
+				const taskId = acknowledged.task_id as string;
+				expect(taskId).toEqual(expect.any(String));
+				expect(acknowledged.image_url).toBeUndefined();
+				// Answered before the 1.5 s job could finish: nothing was polled.
+				expect(Date.now() - started).toBeLessThan(1500 + 1000);
+				expect(fake.count('POST', '/midjourney/tasks')).toBe(0);
+				// The node handed the API the trigger's URL, signed.
+				const handedOut = fake.tasks.get(taskId)?.callbackUrl ?? '';
+				expect(handedOut.startsWith(`${callbackUrl}?`)).toBe(true);
+				expect(handedOut).toContain('mj_sig=');
+
+				const deliveries = await fake.waitFor(() => {
+					const found = fake.callbacks.filter((entry) => entry.taskId === taskId);
+					return found.length === 2 ? found : undefined;
+				}, 15_000);
+				expect(deliveries.map((entry) => entry.status)).toEqual([200, 200]);
+
+				const execution = await n8n.waitForExecution((candidate) => candidate.status === 'success', {
+					workflowId: trigger.id,
+					timeoutMs: 15_000,
+				});
+				const [received] = nodeOutput(execution, 'Midjourney Edits Trigger');
+				expect(received).toEqual(expect.objectContaining({ task_id: taskId, success: true, image_url: expect.any(String) }));
+				expect(Object.keys(received).filter((key) => key.startsWith('mj_'))).toEqual([]);
+				// n8n starts an execution within a second; the repeat started none.
+				await new Promise((resolve) => setTimeout(resolve, 3000));
+				expect(await n8n.listExecutions({ workflowId: trigger.id })).toHaveLength(1);
+			});
+		});
+
+		describe('an invalid API token', () => {
+			it('fails the execution with the credential message, without leaking the token', async () => {
+				const { path: webhookPath, workflowId } = await deployEditWorkflow({ waitMode: 'poll', credential: badCredential });
+
+				const response = await n8n.callWebhook(webhookPath, { imageUrl: SOURCE_IMAGE, prompt: 'anything' });
+
+				expect(response.status).toBe(500);
+				const execution = await n8n.waitForExecution((candidate) => candidate.status === 'error', { workflowId });
+				const error = execution.data?.resultData.error;
+				expect(error?.message).toMatch(/rejected the API token/i);
+				expect(error?.description).toMatch(/Check the API Token in your "Ace Data Cloud API" credential/);
+				expect(JSON.stringify(execution)).not.toContain(options.badToken);
+				expect(n8n.logText()).not.toContain(options.badToken);
+				// Nothing was created: the submission itself was refused.
+				expect(fake.tasks.size).toBe(0);
+			});
+
+			it('outputs error items instead with "On Error: Continue"', async () => {
+				const { path: webhookPath, workflowId } = await deployEditWorkflow({
+					waitMode: 'poll',
+					credential: badCredential,
+					onError: 'continueRegularOutput',
+				});
+
+				const response = await n8n.callWebhook(webhookPath, { imageUrl: SOURCE_IMAGE, prompt: 'anything' });
+
+				expect(response.status).toBe(200);
+				const [errorItem, ...rest] = items(response);
+				expect(rest).toEqual([]);
+				expect(String(errorItem.error)).toMatch(/rejected the API token/i);
+				expect(JSON.stringify(errorItem)).not.toContain(options.badToken);
+				const execution = await n8n.waitForExecution((candidate) => candidate.status === 'success', { workflowId });
+				expect(nodeOutput(execution, 'Midjourney Edits')).toHaveLength(1);
+			});
+		});
+
+		describe("n8n's credential test (the editor's Test button)", () => {
+			it('passes with a good token', async () => {
+				await expect(n8n.testCredential(goodCredential)).resolves.toEqual(expect.objectContaining({ status: 'OK' }));
+				expect(fake.tasksRequestsFor('retrieve_batch')).toHaveLength(1);
+			});
+
+			it('fails with a wrong token, without echoing it', async () => {
+				const result = await n8n.testCredential(badCredential);
+				expect(result.status).toBe('Error');
+				expect(result.message).toEqual(expect.any(String));
+				expect(result.message).not.toContain(options.badToken);
+				// n8n may send the test request more than once when it fails; each was refused.
+				const attempts = fake.tasksRequestsFor('retrieve_batch');
+				expect(attempts.length).toBeGreaterThanOrEqual(1);
+				expect(attempts.every((entry) => entry.status === 401 && !entry.authorized)).toBe(true);
+			});
+		});
+
+		moreCases(context);
+	});
+}
