@@ -1,6 +1,5 @@
 import type {
 	IExecuteFunctions,
-	IHookFunctions,
 	INodeExecutionData,
 	INodeType,
 	INodeTypeDescription,
@@ -9,6 +8,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
+import { webhookMethodsWithNothingToRegister } from '../shared/webhookLifecycle';
 import { description as editDescription } from './actions/image/edit.operation';
 import { resumeFromCallback } from './actions/image/edit/callbackResume';
 import { router } from './actions/router';
@@ -95,21 +95,7 @@ export class MidjourneyEdits implements INodeType {
 		],
 	};
 
-	// The only webhook is the execution's resume URL (restartWebhook), which n8n never registers on
-	// activation; these exist so n8n's lifecycle contract is complete and they are no-ops.
-	webhookMethods = {
-		default: {
-			async checkExists(this: IHookFunctions): Promise<boolean> {
-				return true;
-			},
-			async create(this: IHookFunctions): Promise<boolean> {
-				return true;
-			},
-			async delete(this: IHookFunctions): Promise<boolean> {
-				return true;
-			},
-		},
-	};
+	webhookMethods = webhookMethodsWithNothingToRegister;
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return await router.call(this);

@@ -1,5 +1,4 @@
 import type {
-	IHookFunctions,
 	INodeType,
 	INodeTypeDescription,
 	IWebhookFunctions,
@@ -9,7 +8,9 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { acceptSignedCallback, callbackItems, readFinishedCallback } from '../shared/callbackIntake';
 import type { DownloadImages } from '../shared/resultItems';
+import { downloadImagesOption } from '../shared/resultItems';
 import { rememberTaskOnce } from '../shared/seenTasks';
+import { webhookMethodsWithNothingToRegister } from '../shared/webhookLifecycle';
 
 interface TriggerOptions {
 	verifySignature?: boolean;
@@ -74,23 +75,7 @@ export class MidjourneyEditsTrigger implements INodeType {
 				placeholder: 'Add option',
 				default: {},
 				options: [
-					{
-						displayName: 'Download Images',
-						name: 'downloadImages',
-						type: 'options',
-						options: [
-							{ name: "Don't Download", value: 'none', description: 'Output only the result links' },
-							{ name: 'Grid Image', value: 'grid', description: 'Attach the 2x2 grid as the binary field "data"' },
-							{
-								name: 'Four Split Images',
-								value: 'split',
-								description: 'One item per image (needs Split Images on the edit)',
-							},
-						],
-						default: 'none',
-						description:
-							'Whether to attach the result as files, ready for Google Drive, email or chat. Result links can expire: download if you want to keep the image.',
-					},
+					downloadImagesOption('One item per image (needs Split Images on the edit)', 'Google Drive, email or chat'),
 					{
 						displayName: 'Verify Signature',
 						name: 'verifySignature',
@@ -113,21 +98,7 @@ export class MidjourneyEditsTrigger implements INodeType {
 		],
 	};
 
-	// The API takes the callback URL with each edit: there is nothing to register with it.
-	webhookMethods = {
-		default: {
-			async checkExists(this: IHookFunctions): Promise<boolean> {
-				return true;
-			},
-			async create(this: IHookFunctions): Promise<boolean> {
-				return true;
-			},
-			// The remembered task ids stay: a late duplicate after re-activation must still be recognised.
-			async delete(this: IHookFunctions): Promise<boolean> {
-				return true;
-			},
-		},
-	};
+	webhookMethods = webhookMethodsWithNothingToRegister;
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		const res = this.getResponseObject();

@@ -1,4 +1,4 @@
-import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
 import type { DownloadContext } from './images';
@@ -6,6 +6,25 @@ import { asNodeError } from './nodeErrors';
 import { describeUrl, downloadImageAsBinary, quarterPosition } from './images';
 
 export type DownloadImages = 'none' | 'grid' | 'split';
+
+/**
+ * The "Download Images" option of both nodes: the same choices and file names; only what "Four Split
+ * Images" needs differs (the action node turns Split Images on itself, the trigger cannot).
+ */
+export function downloadImagesOption(splitDescription: string, uses: string): INodeProperties {
+	return {
+		displayName: 'Download Images',
+		name: 'downloadImages',
+		type: 'options',
+		options: [
+			{ name: "Don't Download", value: 'none', description: 'Output only the result links' },
+			{ name: 'Grid Image', value: 'grid', description: 'Attach the 2x2 grid image as the binary field "data"' },
+			{ name: 'Four Split Images', value: 'split', description: splitDescription },
+		],
+		default: 'none',
+		description: `Whether to attach the result as files, ready for ${uses}. Result links can expire: download if you want to keep the image.`,
+	};
+}
 
 function stringsOf(value: unknown): string[] {
 	return Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string') : [];

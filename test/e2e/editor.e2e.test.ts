@@ -1,8 +1,8 @@
 /**
  * What users see (issue 7): the packed package inside n8n 2.41.1's editor, driven in headless
  * Chromium. Logs in as the owner, finds the nodes in the node panel, opens every node's parameter
- * panel and the credential dialog, runs a first edit against the fake API, and saves the screenshots
- * the README shows (docs/images/*.png).
+ * panel and the credential dialog, runs a first edit against the fake API, and takes the screenshots
+ * the README shows (docs/images/*.png; rewritten there only by `npm run docs:images`).
  *
  * Needs Debian's Chromium at /usr/bin/chromium (`apt-get install -y chromium`; .ci/run installs it).
  * The test fails, never skips, without it.
@@ -30,7 +30,14 @@ const CHROMIUM_FLAGS = [
 	'--disable-sync',
 ];
 const VIEWPORT = { width: 1280, height: 800 };
-const IMAGES_DIR = path.join(repoRoot, 'docs', 'images');
+/**
+ * The README's pictures are rewritten only on request (`npm run docs:images`), so that a test run
+ * leaves the working tree as it was; otherwise they go to a temporary folder, checked the same way.
+ */
+const IMAGES_DIR =
+	process.env.UPDATE_DOCS_IMAGES === '1'
+		? path.join(repoRoot, 'docs', 'images')
+		: path.join(tmpdir(), `midjourney-edits-editor-shots-${process.pid}`);
 // Committed assets: keep the repository small.
 const MAX_SCREENSHOT_BYTES = 300 * 1024;
 /** The editor on a busy 2-core machine: the first page load alone can take 20 s. */

@@ -1,5 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { downloadImagesOption } from '../../../shared/resultItems';
+
 const showFor = { resource: ['image'], operation: ['edit'] };
 
 /** Parameter names are public interface: saved workflows reference them. */
@@ -203,28 +205,10 @@ export const editDescription: INodeProperties[] = [
 				description:
 					'How many edits to submit at the same time when the node gets many items (each item is billed). Lower it if you hit rate limits.',
 			},
-			{
-				displayName: 'Download Images',
-				name: 'downloadImages',
-				type: 'options',
-				options: [
-					{ name: "Don't Download", value: 'none', description: 'Output only the result links' },
-					{
-						name: 'Grid Image',
-						value: 'grid',
-						description: 'Attach the 2x2 grid image as the binary field "data"',
-					},
-					{
-						name: 'Four Split Images',
-						value: 'split',
-						description:
-							'Output one item per image of the grid, each with its file in "data" (turns on Split Images)',
-					},
-				],
-				default: 'none',
-				description:
-					'Whether to attach the result as files, ready for Google Drive, email or a form. Result links can expire: download if you want to keep the image.',
-			},
+			downloadImagesOption(
+				'Output one item per image of the grid, each with its file in "data" (turns on Split Images)',
+				'Google Drive, email or a form',
+			),
 			{
 				displayName: 'Poll Interval (Seconds)',
 				name: 'pollIntervalSeconds',
