@@ -277,6 +277,24 @@ describe('callbacks inside a real n8n', () => {
 			expect(await countExecutions(n8n, workflowId)).toBe(1);
 		});
 
+		it('resumes once when the same callback arrives twice at the same moment', async () => {
+			fake.faults.callbackMode = 'never';
+			const { workflowId, waiting, task } = await startCallbackModeEdit('paint the door green');
+			await fake.waitFor(() => task.state === 'succeeded', 10_000);
+
+			const answers = await Promise.all([fake.deliverCallback(task.id), fake.deliverCallback(task.id)]);
+
+			expect(answers.map((answer) => answer.status)).toContain(200);
+			const finished = await n8n.waitForExecutionToFinish(waiting.id, 30_000);
+			expect(finished.status).toBe('success');
+			await sleep(NOTHING_STARTS_WITHIN_MS);
+			const after = await n8n.getExecution(waiting.id, true);
+			expect(after.data?.resultData.runData['Midjourney Edits']).toHaveLength(1);
+			expect(after.data?.resultData.runData['After Callback']).toHaveLength(1);
+			expect(await countExecutions(n8n, workflowId)).toBe(1);
+			process.stderr.write(`[e2e] simultaneous callbacks answered ${answers.map((answer) => answer.status).join(', ')}\n`);
+		});
+
 		it('ends the wait at the timeout with an item that names the task to fetch with Task → Get', async () => {
 			const timeoutSeconds = SHORT_TIMEOUT_SECONDS;
 			const { workflowId, waiting, task, startedAt } = timeoutRun;
