@@ -218,6 +218,70 @@ export function describeCoreCases(
 			});
 		});
 
+		describe('"Wait for Callback" with several items', () => {
+			/** The execution's status, read directly (n8n 1.x's execution list leaves waiting ones out). */
+			async function statusOf(executionId: string): Promise<string | undefined> {
+				return (await n8n.getExecution(executionId, false)).status;
+			}
+
+			async function whenStatus(executionId: string, status: string, timeoutMs = 30_000): Promise<void> {
+				const deadline = Date.now() + timeoutMs;
+				while ((await statusOf(executionId)) !== status) {
+					if (Date.now() > deadline) throw new Error(`execution ${executionId} did not become ${status} within ${timeoutMs} ms`);
+					await new Promise((resolve) => setTimeout(resolve, 200));
+				}
+			}
+
+			it('waits for every task\'s callback, then continues once with all results in input order', async () => {
+				fake.faults.neverFinish = true;
+				const webhookPath = `mj-${options.label}-batch-${randomUUID().slice(0, 8)}`;
+				await n8n.deployWorkflow(
+					loadFixture('callback-mode-batch', {
+						WEBHOOK_ID: randomUUID(),
+						WEBHOOK_PATH: webhookPath,
+						CREDENTIAL_ID: goodCredential.id,
+						CREDENTIAL_NAME: goodCredential.name,
+					}),
+				);
+				const prompts = ['first: add a hat', 'second: add a scarf', 'third: add boots'];
+				const response = await n8n.callWebhook(webhookPath, { edits: prompts.map((prompt) => ({ imageUrl: SOURCE_IMAGE, prompt })) });
+				expect(response.status).toBe(200);
+
+				const tasks = await fake.waitFor(() => (fake.tasks.size === 3 ? [...fake.tasks.values()] : undefined), 30_000);
+				const byPrompt = prompts.map((prompt) => tasks.find((task) => task.record.request.prompt === prompt)!);
+				expect(new Set(tasks.map((task) => task.callbackUrl)).size).toBe(1);
+				const executionId = new URL(tasks[0].callbackUrl!).pathname.split('/').pop()!;
+				await whenStatus(executionId, 'waiting');
+
+				// The tasks finish out of order; the fake calls back as each one finishes.
+				for (const task of [byPrompt[2], byPrompt[0]]) {
+					fake.finishTask(task.id);
+					const delivery = await fake.waitFor(() => fake.callbacks.find((entry) => entry.taskId === task.id), 15_000);
+					expect(delivery.status).toBe(200);
+					expect(await statusOf(executionId)).toBe('waiting');
+				}
+				fake.finishTask(byPrompt[1].id, 'failure');
+				const last = await fake.waitFor(() => fake.callbacks.find((entry) => entry.taskId === byPrompt[1].id), 15_000);
+				expect(last.status).toBe(200);
+
+				// n8n 1.x briefly shows a resuming execution as finished before the resumed run is saved:
+				// wait for the run of the node after the wait.
+				let execution = await n8n.getExecution(executionId, true);
+				for (const deadline = Date.now() + 30_000; !execution.data?.resultData.runData['After Callback']; ) {
+					if (Date.now() > deadline) throw new Error(`execution ${executionId} did not continue after the callbacks`);
+					await new Promise((resolve) => setTimeout(resolve, 200));
+					execution = await n8n.getExecution(executionId, true);
+				}
+				expect(execution.status).toBe('success');
+				const results = nodeOutput(execution, 'Midjourney Edits');
+				expect(results.map((item) => item.task_id)).toEqual(byPrompt.map((task) => task.id));
+				expect(results.map((item) => item.success)).toEqual([true, false, true]);
+				expect(nodeOutput(execution, 'After Callback')).toHaveLength(3);
+				expect(execution.data?.resultData.runData['After Callback']).toHaveLength(1);
+				expect(fake.count('POST', '/midjourney/edits')).toBe(3);
+			});
+		});
+
 		describe('an invalid API token', () => {
 			it('fails the execution with the credential message, without leaking the token', async () => {
 				const { path: webhookPath, workflowId } = await deployEditWorkflow({ waitMode: 'poll', credential: badCredential });

@@ -134,11 +134,106 @@ describe('wait for callback', () => {
 		expect(item.json.error).toMatch(/No callback arrived within 30 seconds.*Task → Get/);
 	});
 
-	it('takes one item per execution, and says so before submitting anything', async () => {
-		const result = await runEdit(fake, [{ json: CAT }, { json: CAT }], callbackMode());
-		expect(result.status).toBe('error');
-		expect(result.error?.message).toMatch(/one item per execution, but this node got 2 items/);
-		expect(fake.requests).toHaveLength(0);
+	describe('several items', () => {
+		const DOG = { imageUrl: 'https://cdn.example.test/input/dog.jpg', prompt: 'A dog on a sofa' };
+		const OWL = { imageUrl: 'https://cdn.example.test/input/owl.jpg', prompt: 'An owl at night' };
+		const taskIds = () => [...fake.tasks.keys()];
+		const bodyOf = (taskId: string) => fake.tasks.get(taskId)!.record.response as unknown as Record<string, unknown>;
+
+		it('submits every item with the one signed resume URL, and resumes once all have called back, in input order', async () => {
+			fake.faults.callbackMode = 'never';
+			fake.faults.neverFinish = true;
+			const waiting = await runEdit(fake, [{ json: CAT }, { json: DOG }, { json: OWL }], callbackMode());
+			expect(waiting.status).toBe('waiting');
+			const submits = fake.requests.filter((entry) => entry.path === '/midjourney/edits');
+			expect(submits).toHaveLength(3);
+			expect(new Set(submits.map((entry) => (entry.body as Record<string, unknown>).callback_url)).size).toBe(1);
+			const [cat, dog, owl] = taskIds();
+
+			// Callbacks come as tasks finish, in any order; until the last, each one only waits.
+			fake.finishTask(dog);
+			const afterDog = await resumeWaitingExecution(waiting, { body: bodyOf(dog), url: submittedCallbackUrl() });
+			expect(afterDog.status).toBe('waiting');
+			expect(afterDog.resumeResponse).toMatchObject({ statusCode: 200, body: { received: true, waiting_for: 2 } });
+			fake.finishTask(owl, 'failure');
+			const afterOwl = await resumeWaitingExecution(waiting, { body: bodyOf(owl), url: submittedCallbackUrl() });
+			expect(afterOwl.status).toBe('waiting');
+			expect(afterOwl.resumeResponse).toMatchObject({ statusCode: 200, body: { received: true, waiting_for: 1 } });
+
+			fake.finishTask(cat);
+			const resumed = await resumeWaitingExecution(waiting, { body: bodyOf(cat), url: submittedCallbackUrl() });
+			expect(resumed.status).toBe('success');
+			const output = resumed.nodeOutputs('Midjourney Edits');
+			expect(output.map((item) => item.json.task_id)).toEqual([cat, dog, owl]);
+			expect(output.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
+			expect(output.map((item) => item.json.success)).toEqual([true, true, false]);
+			expect(output[2].json.error).toEqual(expect.any(String));
+			// One lookup per callback that came while others were still pending (or to confirm them).
+			expect(fake.tasksRequestsFor('retrieve_batch')).toHaveLength(3);
+		});
+
+		it('downloads every item\'s images when it resumes', async () => {
+			fake.faults.callbackMode = 'never';
+			const waiting = await runEdit(fake, [{ json: CAT }, { json: DOG }], callbackMode({ downloadImages: 'split' }));
+			const [cat, dog] = taskIds();
+			await fake.waitFor(() => fake.tasks.get(cat)!.state === 'succeeded' && fake.tasks.get(dog)!.state === 'succeeded', 3000);
+			const resumed = await resumeWaitingExecution(waiting, { body: bodyOf(dog), url: submittedCallbackUrl() });
+			const output = resumed.nodeOutputs('Midjourney Edits');
+			expect(output).toHaveLength(8);
+			expect(output.map((item) => item.json.task_id)).toEqual([cat, cat, cat, cat, dog, dog, dog, dog]);
+			expect(output.every((item) => item.binary?.data?.mimeType === 'image/png')).toBe(true);
+		});
+
+		it('keeps an item that failed before submitting ("Continue On Fail") in its place', async () => {
+			fake.faults.callbackMode = 'never';
+			const waiting = await runEdit(
+				fake,
+				[{ json: CAT }, { json: { imageUrl: 'not a link', prompt: 'x' } }, { json: OWL }],
+				callbackMode(),
+				{ nodeSettings: { 'Midjourney Edits': { onError: 'continueRegularOutput' } } },
+			);
+			expect(waiting.status).toBe('waiting');
+			expect(fake.count('POST', '/midjourney/edits')).toBe(2);
+			const [cat, owl] = taskIds();
+			await fake.waitFor(() => fake.tasks.get(owl)!.state === 'succeeded', 3000);
+			const resumed = await resumeWaitingExecution(waiting, { body: bodyOf(cat), url: submittedCallbackUrl() });
+			const output = resumed.nodeOutputs('Midjourney Edits');
+			expect(output.map((item) => item.json.task_id)).toEqual([cat, undefined, owl]);
+			expect(String(output[1].json.error)).toMatch(/Image URL/);
+			expect(output.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
+		});
+
+		it('acknowledges, but does not resume on, a signed callback for a task it is not waiting for', async () => {
+			fake.faults.callbackMode = 'never';
+			fake.faults.neverFinish = true;
+			const waiting = await runEdit(fake, [{ json: CAT }, { json: DOG }], callbackMode());
+			const stray = { task_id: 'task-from-an-earlier-run', success: true, image_url: 'https://cdn.example.test/x.png' };
+			const answer = await resumeWaitingExecution(waiting, { body: stray, url: submittedCallbackUrl() });
+			expect(answer.status).toBe('waiting');
+			expect(answer.resumeResponse).toMatchObject({ statusCode: 200, body: { received: true, waiting: true } });
+		});
+
+		it('answers 503 and keeps waiting when it cannot look up the other tasks', async () => {
+			fake.faults.callbackMode = 'never';
+			const waiting = await runEdit(fake, [{ json: CAT }, { json: DOG }], callbackMode());
+			const [cat, dog] = taskIds();
+			await fake.waitFor(() => fake.tasks.get(cat)!.state === 'succeeded' && fake.tasks.get(dog)!.state === 'succeeded', 3000);
+			fake.faults.tasksServerError = 2;
+			const refused = await resumeWaitingExecution(waiting, { body: bodyOf(cat), url: submittedCallbackUrl() });
+			expect(refused.status).toBe('waiting');
+			expect(refused.resumeResponse?.statusCode).toBe(503);
+			const resumed = await resumeWaitingExecution(waiting, { body: bodyOf(cat), url: submittedCallbackUrl() });
+			expect(resumed.nodeOutputs('Midjourney Edits').map((item) => item.json.task_id)).toEqual([cat, dog]);
+		});
+
+		it('at the timeout, every item names its task to fetch later', async () => {
+			fake.faults.callbackMode = 'never';
+			const waiting = await runEdit(fake, [{ json: CAT }, { json: DOG }], callbackMode({ timeoutSeconds: 30 }));
+			const timedOut = await resumeAfterWaitTimeout(waiting);
+			const output = timedOut.nodeOutputs('Midjourney Edits');
+			expect(output.map((item) => item.json.task_id)).toEqual(taskIds());
+			expect(output.every((item) => item.json.success === false && /Task → Get/.test(String(item.json.error)))).toBe(true);
+		});
 	});
 
 	it('refuses a resume URL the API cannot reach unless the user opts in', async () => {

@@ -85,7 +85,7 @@ export const editDescription: INodeProperties[] = [
 				name: 'Wait for Callback',
 				value: 'callback',
 				description:
-					'Pause the execution until the API calls n8n back with the result. Needs an n8n the internet can reach (public WEBHOOK_URL). One item per execution.',
+					'Pause the execution until the API has called n8n back with every item\'s result. Needs an n8n the internet can reach (public WEBHOOK_URL).',
 			},
 			{
 				name: "Don't Wait (Return Task ID)",

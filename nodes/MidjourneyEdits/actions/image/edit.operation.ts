@@ -73,7 +73,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 
 	let callbackUrl: string | undefined;
 	if (waitMode === 'callback') {
-		callbackUrl = await resumeUrlForCallbacks(this, first, live().length);
+		callbackUrl = await resumeUrlForCallbacks(this, first);
 	}
 
 	// 2. Turn files into what the API takes (uploads cost nothing) before any paid submission.
@@ -207,23 +207,12 @@ function timeoutError(ctx: IExecuteFunctions, state: ItemState, outcome: PollOut
 }
 
 /**
- * The execution's own resume URL is the callback URL: n8n resumes the waiting execution when the
- * API posts the result there. n8n resumes an execution once per request, so this mode takes one
- * item per execution (see README); several items belong in "Poll Until Done" or the trigger.
- * The URL is signed like a trigger URL (checked in callbackResume.ts), because n8n 1.x leaves
- * resume URLs unsigned; n8n 2.x checks only its own `signature` parameter, so ours may sit beside it.
+ * The execution's own resume URL is the callback URL of every item's task: n8n resumes the waiting
+ * execution when the API posts there (callbackResume.ts waits for all of them). It is signed like a
+ * trigger URL, because n8n 1.x leaves resume URLs unsigned; n8n 2.x checks only its own `signature`
+ * parameter, so ours may sit beside it.
  */
-async function resumeUrlForCallbacks(ctx: IExecuteFunctions, plan: EditPlan, itemCount: number): Promise<string> {
-	if (itemCount > 1) {
-		throw new NodeOperationError(
-			ctx.getNode(),
-			`"Wait for Callback" handles one item per execution, but this node got ${itemCount} items`,
-			{
-				description:
-					'n8n resumes a waiting execution with a single request, so one execution can wait for one callback. For several items use "Poll Until Done" (one request per poll round for the whole batch), or "Don\'t Wait" with the Midjourney Edits Trigger\'s URL as Callback URL. Nothing was submitted.',
-			},
-		);
-	}
+async function resumeUrlForCallbacks(ctx: IExecuteFunctions, plan: EditPlan): Promise<string> {
 	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', plan.itemIndex) ?? '');
 	if (!/^https?:\/\//.test(resumeUrl)) {
 		throw new NodeOperationError(ctx.getNode(), 'n8n did not provide a resume URL for this execution', {
@@ -248,22 +237,26 @@ async function waitForCallback(
 	states: ItemState[],
 	toErrorItem: (state: ItemState) => INodeExecutionData,
 ): Promise<INodeExecutionData[][]> {
-	const state = states[0];
-	if (state.error || !state.taskId) return [[toErrorItem(state)]];
-	const plan = state.plan!;
-	const seconds = Math.round(plan.timeoutMs / 1000);
+	const submitted = states.filter((state) => state.taskId && !state.error);
+	if (submitted.length === 0) return [states.map(toErrorItem)];
 	// If no callback comes, n8n ends the wait by passing this node's input through. We make that
-	// input the task's description, so the item that comes out names the task to fetch later.
-	const waitingItem: INodeExecutionData = {
-		json: {
-			task_id: state.taskId,
-			success: false,
-			error: `No callback arrived within ${seconds} seconds. The task may still finish: fetch it with "Task → Get" and task ID ${state.taskId}.`,
-		},
-		pairedItem: { item: state.itemIndex },
-	};
+	// input one item per input item: the task to fetch later, or the error of an item that failed
+	// before submitting ("Continue On Fail"). The resume webhook reads the same items back.
+	const waitingItems = states.map((state): INodeExecutionData => {
+		if (state.error || !state.taskId) return toErrorItem(state);
+		const seconds = Math.round(state.plan!.timeoutMs / 1000);
+		return {
+			json: {
+				task_id: state.taskId,
+				success: false,
+				error: `No callback arrived within ${seconds} seconds. The task may still finish: fetch it with "Task → Get" and task ID ${state.taskId}.`,
+			},
+			pairedItem: { item: state.itemIndex },
+		};
+	});
 	const executeData = ctx.getExecuteData?.();
-	if (executeData) executeData.data = { main: [[waitingItem]] };
-	await ctx.putExecutionToWait(new Date((state.submittedAt ?? Date.now()) + plan.timeoutMs));
-	return [[waitingItem]];
+	if (executeData) executeData.data = { main: [waitingItems] };
+	const waitUntil = Math.max(...submitted.map((state) => (state.submittedAt ?? Date.now()) + state.plan!.timeoutMs));
+	await ctx.putExecutionToWait(new Date(waitUntil));
+	return [waitingItems];
 }
