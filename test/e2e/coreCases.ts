@@ -239,6 +239,7 @@ export function describeCoreCases(
 					loadFixture('callback-mode-batch', {
 						WEBHOOK_ID: randomUUID(),
 						WEBHOOK_PATH: webhookPath,
+						SIDE_EFFECT_URL: `${fake.url}/results/side-effect-${webhookPath}/grid.png`,
 						CREDENTIAL_ID: goodCredential.id,
 						CREDENTIAL_NAME: goodCredential.name,
 					}),
@@ -267,7 +268,7 @@ export function describeCoreCases(
 				// n8n 1.x briefly shows a resuming execution as finished before the resumed run is saved:
 				// wait for the run of the node after the wait.
 				let execution = await n8n.getExecution(executionId, true);
-				for (const deadline = Date.now() + 30_000; !execution.data?.resultData.runData['After Callback']; ) {
+				for (const deadline = Date.now() + 30_000; !execution.data?.resultData.runData['Side Effect']; ) {
 					if (Date.now() > deadline) throw new Error(`execution ${executionId} did not continue after the callbacks`);
 					await new Promise((resolve) => setTimeout(resolve, 200));
 					execution = await n8n.getExecution(executionId, true);
@@ -278,7 +279,50 @@ export function describeCoreCases(
 				expect(results.map((item) => item.success)).toEqual([true, false, true]);
 				expect(nodeOutput(execution, 'After Callback')).toHaveLength(3);
 				expect(execution.data?.resultData.runData['After Callback']).toHaveLength(1);
+				expect(fake.requests.filter((entry) => entry.path === `/results/side-effect-${webhookPath}/grid.png`)).toHaveLength(1);
 				expect(fake.count('POST', '/midjourney/edits')).toBe(3);
+			});
+
+			it('continues once when the last two tasks call back at the same moment', async () => {
+				fake.faults.neverFinish = true;
+				fake.faults.callbackMode = 'never';
+				const webhookPath = `mj-${options.label}-batch2-${randomUUID().slice(0, 8)}`;
+				await n8n.deployWorkflow(
+					loadFixture('callback-mode-batch', {
+						WEBHOOK_ID: randomUUID(),
+						WEBHOOK_PATH: webhookPath,
+						SIDE_EFFECT_URL: `${fake.url}/results/side-effect-${webhookPath}/grid.png`,
+						CREDENTIAL_ID: goodCredential.id,
+						CREDENTIAL_NAME: goodCredential.name,
+					}),
+				);
+				const prompts = ['left: add a cloud', 'right: add a bird'];
+				const response = await n8n.callWebhook(webhookPath, { edits: prompts.map((prompt) => ({ imageUrl: SOURCE_IMAGE, prompt })) });
+				expect(response.status).toBe(200);
+				const created = await fake.waitFor(() => (fake.tasks.size === 2 ? [...fake.tasks.values()] : undefined), 30_000);
+				const tasks = prompts.map((prompt) => created.find((task) => task.record.request.prompt === prompt)!);
+				const executionId = new URL(tasks[0].callbackUrl!).pathname.split('/').pop()!;
+				await whenStatus(executionId, 'waiting');
+				for (const task of tasks) fake.finishTask(task.id);
+
+				const answers = await Promise.all(tasks.map((task) => fake.deliverCallback(task.id)));
+
+				expect(answers.map((answer) => answer.status)).toContain(200);
+				let execution = await n8n.getExecution(executionId, true);
+				for (const deadline = Date.now() + 30_000; !execution.data?.resultData.runData['Side Effect']; ) {
+					if (Date.now() > deadline) throw new Error(`execution ${executionId} did not continue after the callbacks`);
+					await new Promise((resolve) => setTimeout(resolve, 200));
+					execution = await n8n.getExecution(executionId, true);
+				}
+				// n8n starts a resumed run within a second: look a while longer for a second one.
+				await new Promise((resolve) => setTimeout(resolve, 3000));
+				execution = await n8n.getExecution(executionId, true);
+				expect(execution.data?.resultData.runData['Midjourney Edits']).toHaveLength(1);
+				expect(execution.data?.resultData.runData['After Callback']).toHaveLength(1);
+				expect(nodeOutput(execution, 'After Callback').map((item) => item.task_id)).toEqual(tasks.map((task) => task.id));
+				// The saved execution shows one run even if two ran; what the workflow did outside says how many.
+				expect(fake.requests.filter((entry) => entry.path === `/results/side-effect-${webhookPath}/grid.png`)).toHaveLength(1);
+				process.stderr.write(`[e2e] ${options.label}: two last callbacks at once answered ${answers.map((answer) => answer.status).join(', ')}\n`);
 			});
 		});
 

@@ -4,6 +4,7 @@ import { acceptSignedCallback, callbackItems, readFinishedCallback } from '../..
 import { isObject } from '../../../../shared/json';
 import { fetchTaskRecords } from '../../../../shared/polling';
 import type { DownloadImages } from '../../../../shared/resultItems';
+import { firstTimeInThisProcess, forgetInThisProcess } from '../../../../shared/seenTasks';
 import type { TaskOutcome } from '../../../../shared/taskOutcome';
 import { outcomeFromRecord } from '../../../../shared/taskOutcome';
 
@@ -44,7 +45,7 @@ export async function resumeFromCallback(this: IWebhookFunctions): Promise<IWebh
 		return { noWebhookResponse: true };
 	}
 	if (waiting.length <= 1) {
-		return { workflowData: [await callbackItems(this, callback, download, 0)] };
+		return await resumeOnce(this, `${pathname}:${current}`, async () => [await callbackItems(this, callback, download, 0)]);
 	}
 
 	const others = taskIds.filter((taskId) => taskId !== current);
@@ -64,17 +65,42 @@ export async function resumeFromCallback(this: IWebhookFunctions): Promise<IWebh
 		return { noWebhookResponse: true };
 	}
 
-	const output: INodeExecutionData[] = [];
-	for (const [itemIndex, entry] of waiting.entries()) {
-		if ('passThrough' in entry) {
-			output.push({ json: entry.passThrough, pairedItem: { item: itemIndex } });
-			continue;
+	return await resumeOnce(this, `${pathname}:${taskIds.join(',')}`, async () => {
+		const output: INodeExecutionData[] = [];
+		for (const [itemIndex, entry] of waiting.entries()) {
+			if ('passThrough' in entry) {
+				output.push({ json: entry.passThrough, pairedItem: { item: itemIndex } });
+				continue;
+			}
+			const outcome = outcomes.get(entry.taskId)!;
+			const body = entry.taskId === current ? callback.body : (outcome.result ?? { task_id: entry.taskId, success: false });
+			output.push(...(await callbackItems(this, { body, outcome }, download, itemIndex)));
 		}
-		const outcome = outcomes.get(entry.taskId)!;
-		const body = entry.taskId === current ? callback.body : (outcome.result ?? { task_id: entry.taskId, success: false });
-		output.push(...(await callbackItems(this, { body, outcome }, download, itemIndex)));
+		return [output];
+	});
+}
+
+/**
+ * Resumes the execution unless this process is already resuming it for the same tasks. n8n 1.x
+ * resumes a waiting execution once per concurrent request (the rest of the workflow ran twice when
+ * two callbacks arrived together); 2.x refuses the second itself. The key holds the awaited task
+ * ids, so the same execution waiting again later (a loop) can resume again.
+ */
+async function resumeOnce(
+	ctx: IWebhookFunctions,
+	key: string,
+	output: () => Promise<INodeExecutionData[][]>,
+): Promise<IWebhookResponseData> {
+	if (!firstTimeInThisProcess(`resume:${key}`)) {
+		ctx.getResponseObject().status(200).json({ received: true, duplicate: true });
+		return { noWebhookResponse: true };
 	}
-	return { workflowData: [output] };
+	try {
+		return { workflowData: await output() };
+	} catch (error) {
+		forgetInThisProcess(`resume:${key}`);
+		throw error;
+	}
 }
 
 /**
