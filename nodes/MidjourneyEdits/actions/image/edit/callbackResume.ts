@@ -2,6 +2,7 @@ import type { IDataObject, INodeExecutionData, IWebhookFunctions, IWebhookRespon
 
 import { acceptSignedCallback, callbackItems, readFinishedCallback } from '../../../../shared/callbackIntake';
 import { isObject } from '../../../../shared/json';
+import { asNodeError } from '../../../../shared/nodeErrors';
 import { fetchTaskRecords } from '../../../../shared/polling';
 import type { DownloadImages } from '../../../../shared/resultItems';
 import { firstTimeInThisProcess, forgetInThisProcess } from '../../../../shared/seenTasks';
@@ -99,7 +100,7 @@ async function resumeOnce(
 		return { workflowData: await output() };
 	} catch (error) {
 		forgetInThisProcess(`resume:${key}`);
-		throw error;
+		throw asNodeError(ctx.getNode(), error);
 	}
 }
 
