@@ -165,6 +165,51 @@ describe(`the package in n8n ${N8N_VERSION ?? '2.x (pinned)'} queue mode (main +
 		]);
 	});
 
+	it('callback mode with several items: each callback reaches the webhook process, the last finished one resumes the execution once on a worker', async () => {
+		fake.faults.neverFinish = true;
+		const webhookPath = `mj-queue-batch-${randomUUID().slice(0, 8)}`;
+		const sideEffectPath = `/results/side-effect-${webhookPath}/grid.png`;
+		const workflow = await cluster.main.deployWorkflow(
+			loadFixture('callback-mode-batch', {
+				WEBHOOK_ID: randomUUID(),
+				WEBHOOK_PATH: webhookPath,
+				SIDE_EFFECT_URL: `${fake.url}${sideEffectPath}`,
+				CREDENTIAL_ID: credential.id,
+				CREDENTIAL_NAME: credential.name,
+			}),
+		);
+		const prompts = ['one: add a kite', 'two: add a balloon', 'three: add a plane'];
+		const response = await cluster.callWebhook(webhookPath, { edits: prompts.map((prompt) => ({ imageUrl: SOURCE_IMAGE, prompt })) });
+		expect(response.status).toBe(200);
+		const created = await fake.waitFor(() => (fake.tasks.size === 3 ? [...fake.tasks.values()] : undefined), 60_000);
+		const tasks = prompts.map((prompt) => created.find((task) => task.record.request.prompt === prompt)!);
+		const executionId = new URL(tasks[0].callbackUrl!).pathname.split('/').pop()!;
+		for (let tries = 0; (await cluster.main.getExecution(executionId, false)).status !== 'waiting'; tries++) {
+			if (tries > 300) throw new Error(`execution ${executionId} never went waiting`);
+			await new Promise((resolve) => setTimeout(resolve, 100));
+		}
+
+		// Two finish at the same moment (their callbacks race), then the last one.
+		fake.finishTask(tasks[0].id);
+		fake.finishTask(tasks[2].id);
+		await fake.waitFor(() => (fake.callbacks.length === 2 ? true : undefined), 30_000);
+		expect((await cluster.main.getExecution(executionId, false)).status).toBe('waiting');
+		fake.finishTask(tasks[1].id);
+
+		const execution = await cluster.main.waitForExecution(
+			(candidate) => candidate.id === executionId && candidate.status === 'success' && (candidate.data?.resultData.runData['Side Effect']?.length ?? 0) > 0,
+			{ workflowId: workflow.id, timeoutMs: 60_000 },
+		);
+		expect(nodeOutput(execution, EDIT_NODE).map((item) => item.task_id)).toEqual(tasks.map((task) => task.id));
+		expect(fake.callbacks.map((entry) => entry.status)).toEqual([200, 200, 200]);
+		expect(cluster.balancer.routedTo('/webhook-waiting/').map((entry) => entry.upstream)).toEqual(['webhook', 'webhook', 'webhook']);
+		const ranOn = cluster.processesThatRan(executionId);
+		expect(ranOn).toHaveLength(2);
+		expect(ranOn.every((name) => name.startsWith('worker-'))).toBe(true);
+		await new Promise((resolve) => setTimeout(resolve, 3000));
+		expect(fake.requests.filter((entry) => entry.path === sideEffectPath)).toHaveLength(1);
+	});
+
 	describe('the trigger, when the API repeats a callback', () => {
 		afterEach(() => cluster.routeWebhooks(['webhook']));
 
