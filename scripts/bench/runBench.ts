@@ -1,9 +1,11 @@
 /**
  * `npm run bench` (through scripts/bench/bench.mjs, which builds the package and compiles this file).
  *
- * Runs the same edit jobs two ways inside the real n8n 2.41.1 of the e2e suite (our packed package
+ * Runs the same edit jobs three ways inside the real n8n 2.41.1 of the e2e suite (our packed package
  * installed), against the fake Ace Data Cloud API with a fixed job duration, and prints a table:
  *   ours      Webhook → Split Out → Midjourney Edits (poll mode)             ours.workflow.json
+ *   callback  the same in "Wait for Callback" mode: the execution waits, the fake calls each
+ *             task's resume URL back                                        ours.workflow.json
  *   baseline  Webhook → Split Out → HTTP Request (submit, async) → Wait →
  *             HTTP Request (retrieve per item) → IF response.success exists
  *             → back to Wait / Done                                        baseline.workflow.json
@@ -181,7 +183,10 @@ export function parseArguments(argv: string[]): BenchOptions | 'help' {
 // One run
 // ---------------------------------------------------------------------------------------------
 
-type WorkflowKind = 'ours' | 'baseline';
+type WorkflowKind = 'ours' | 'callback' | 'baseline';
+
+/** Both of our node's modes run the same workflow file and produce the same output. */
+const usesOurNode = (kind: WorkflowKind) => kind !== 'baseline';
 
 interface RunConfig {
 	label: string;
@@ -234,7 +239,7 @@ const SETTLE_MS = 3000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
-function loadBenchFixture(kind: WorkflowKind, values: Record<string, string>): WorkflowFixture {
+function loadBenchFixture(kind: 'ours' | 'baseline', values: Record<string, string>): WorkflowFixture {
 	const file = path.join(repoRoot, 'scripts', 'bench', `${kind}.workflow.json`);
 	return fillFixture(JSON.parse(fs.readFileSync(file, 'utf8')) as WorkflowFixture, values);
 }
@@ -248,11 +253,17 @@ function nodeNamed(fixture: WorkflowFixture, name: string): { parameters: Record
 /** The workflow of a configuration; numbers are set here because fixture tokens fill strings only. */
 function workflowFor(config: RunConfig, credential: { id: string; name: string }, apiUrl: string, webhookPath: string): WorkflowFixture {
 	const common = { WEBHOOK_ID: randomUUID(), WEBHOOK_PATH: webhookPath, CREDENTIAL_ID: credential.id, CREDENTIAL_NAME: credential.name };
-	if (config.kind === 'ours') {
+	if (usesOurNode(config.kind)) {
 		const fixture = loadBenchFixture('ours', { ...common, DOWNLOAD_IMAGES: config.downloadImages });
-		const options = nodeNamed(fixture, 'Midjourney Edits').parameters.options as Record<string, unknown>;
+		const edit = nodeNamed(fixture, 'Midjourney Edits').parameters;
+		const options = edit.options as Record<string, unknown>;
 		options.pollIntervalSeconds = config.pollSeconds;
 		if (config.concurrency !== undefined) options.concurrency = config.concurrency;
+		if (config.kind === 'callback') {
+			edit.waitMode = 'callback';
+			// n8n listens on 127.0.0.1 here; the fake API calls it back on the same machine.
+			options.allowPrivateCallbackUrl = true;
+		}
 		return fixture;
 	}
 	const fixture = loadBenchFixture('baseline', { ...common, WAIT_WEBHOOK_ID: randomUUID(), API_URL: apiUrl });
@@ -303,11 +314,11 @@ function checkOutput(config: RunConfig, execution: N8nExecution, result: RunResu
 		result.binaryStorage = 'memory (nothing on disk)';
 		return undefined;
 	}
-	const items = allRunItems(execution, config.kind === 'ours' ? 'Midjourney Edits' : 'Done');
+	const items = allRunItems(execution, usesOurNode(config.kind) ? 'Midjourney Edits' : 'Done');
 	result.outputItems = items.length;
 	if (items.length !== expected) return `expected ${expected} output items, got ${items.length}`;
 	const succeeded = (item: RunItem) =>
-		config.kind === 'ours' ? item.json.success === true : (item.json.response as { success?: unknown } | undefined)?.success === true;
+		usesOurNode(config.kind) ? item.json.success === true : (item.json.response as { success?: unknown } | undefined)?.success === true;
 	const failures = items.filter((item) => !succeeded(item)).length;
 	if (failures > 0) return `${failures} of ${items.length} output items are not successful results`;
 	if (config.downloadImages === 'split') {
@@ -379,7 +390,7 @@ async function runConfiguration(context: BenchContext, config: RunConfig): Promi
 		if (pid === undefined) throw new Error('n8n has no pid');
 
 		const credential =
-			config.kind === 'ours'
+			usesOurNode(config.kind)
 				? await n8n.createCredential({
 						name: 'Ace Data Cloud (bench)',
 						type: 'aceDataCloudApi',
@@ -613,7 +624,7 @@ export async function runBench(options: BenchOptions): Promise<number> {
 		context = { fake, images, keep: options.keep, templateFolder: await prepareTemplateFolder(tarball) };
 		if (options.compare) {
 			for (const size of options.sizes) {
-				for (const kind of ['ours', 'baseline'] as const) {
+				for (const kind of ['ours', 'callback', 'baseline'] as const) {
 					comparison.push(
 						await runConfiguration(context, {
 							label: `${kind} N=${size}`,

@@ -202,7 +202,8 @@ describe(`the package in n8n ${N8N_VERSION ?? '2.x (pinned)'} queue mode (main +
 		);
 		expect(nodeOutput(execution, EDIT_NODE).map((item) => item.task_id)).toEqual(tasks.map((task) => task.id));
 		expect(fake.callbacks.map((entry) => entry.status)).toEqual([200, 200, 200]);
-		expect(cluster.balancer.routedTo('/webhook-waiting/').map((entry) => entry.upstream)).toEqual(['webhook', 'webhook', 'webhook']);
+		const resumeRequests = cluster.balancer.routedTo('/webhook-waiting/').filter((entry) => entry.path === `/webhook-waiting/${executionId}`);
+		expect(resumeRequests.map((entry) => entry.upstream)).toEqual(['webhook', 'webhook', 'webhook']);
 		const ranOn = cluster.processesThatRan(executionId);
 		expect(ranOn).toHaveLength(2);
 		expect(ranOn.every((name) => name.startsWith('worker-'))).toBe(true);
