@@ -72,6 +72,10 @@ export interface BenchOptions {
 	keep: boolean;
 	/** Also write every figure as JSON here. */
 	jsonFile?: string;
+	/** Which workflows the comparison runs. */
+	kinds: WorkflowKind[];
+	/** Extra environment for every n8n the bench starts (to see what an n8n setting changes). */
+	n8nEnv: Record<string, string>;
 }
 
 export const USAGE = `usage: npm run bench [-- options]
@@ -86,6 +90,8 @@ export const USAGE = `usage: npm run bench [-- options]
   --api-latency-ms N         delay before every API answer (default 0: the fake answers at once)
   --binary-modes LIST        N8N_DEFAULT_BINARY_DATA_MODE values for the memory runs, from
                              unset (n8n's default), filesystem, default (default: unset,filesystem,default)
+  --kinds LIST               workflows to compare, from ours, callback, baseline (default: all three)
+  --n8n-env KEY=VALUE        extra environment for every n8n started (repeatable)
   --json FILE                also write all figures as JSON
   --keep                     keep each run's n8n user folder (log, database)
 Every configuration starts a fresh n8n (about 20-40 s each); the defaults take about 8-10 minutes on 2 cores.`;
@@ -110,6 +116,8 @@ export function parseArguments(argv: string[]): BenchOptions | 'help' {
 		binaryModes: [...BINARY_MODE_CHOICES],
 		apiLatencyMs: 0,
 		keep: false,
+		kinds: [...WORKFLOW_KINDS],
+		n8nEnv: {},
 	};
 	for (let index = 0; index < argv.length; index++) {
 		const [flag, inline] = argv[index].split(/=(.*)/s, 2);
@@ -169,6 +177,19 @@ export function parseArguments(argv: string[]): BenchOptions | 'help' {
 			case '--keep':
 				options.keep = true;
 				break;
+			case '--kinds': {
+				const kinds = (value() ?? '').split(',').map((kind) => kind.trim());
+				const unknown = kinds.filter((kind) => !(WORKFLOW_KINDS as readonly string[]).includes(kind));
+				if (kinds.length === 0 || unknown.length > 0) throw new Error(`--kinds takes a list of ${WORKFLOW_KINDS.join(', ')}\n${USAGE}`);
+				options.kinds = kinds as WorkflowKind[];
+				break;
+			}
+			case '--n8n-env': {
+				const match = /^([A-Z][A-Z0-9_]*)=(.*)$/s.exec(value() ?? '');
+				if (!match) throw new Error(`--n8n-env takes KEY=VALUE\n${USAGE}`);
+				options.n8nEnv[match[1]] = match[2];
+				break;
+			}
 			case '-h':
 			case '--help':
 				return 'help';
@@ -183,7 +204,8 @@ export function parseArguments(argv: string[]): BenchOptions | 'help' {
 // One run
 // ---------------------------------------------------------------------------------------------
 
-type WorkflowKind = 'ours' | 'callback' | 'baseline';
+const WORKFLOW_KINDS = ['ours', 'callback', 'baseline'] as const;
+type WorkflowKind = (typeof WORKFLOW_KINDS)[number];
 
 /** Both of our node's modes run the same workflow file and produce the same output. */
 const usesOurNode = (kind: WorkflowKind) => kind !== 'baseline';
@@ -351,6 +373,7 @@ interface BenchContext {
 	keep: boolean;
 	/** A user folder whose database is migrated, with the owner and our package installed: copied for every run. */
 	templateFolder: string;
+	n8nEnv: Record<string, string>;
 }
 
 /**
@@ -375,7 +398,7 @@ async function runConfiguration(context: BenchContext, config: RunConfig): Promi
 	fake.faults.responseDelayMs = config.apiLatencyMs;
 	images.resetCount();
 
-	const env: Record<string, string> = {};
+	const env: Record<string, string> = { ...context.n8nEnv };
 	if (config.binaryMode && config.binaryMode !== 'unset') env.N8N_DEFAULT_BINARY_DATA_MODE = config.binaryMode;
 	let n8n: N8nInstance | undefined;
 	let sampler: RssSampler | undefined;
@@ -621,10 +644,10 @@ export async function runBench(options: BenchOptions): Promise<number> {
 	const comparison: RunResult[] = [];
 	const downloads: RunResult[] = [];
 	try {
-		context = { fake, images, keep: options.keep, templateFolder: await prepareTemplateFolder(tarball) };
+		context = { fake, images, keep: options.keep, templateFolder: await prepareTemplateFolder(tarball), n8nEnv: options.n8nEnv };
 		if (options.compare) {
 			for (const size of options.sizes) {
-				for (const kind of ['ours', 'callback', 'baseline'] as const) {
+				for (const kind of options.kinds) {
 					comparison.push(
 						await runConfiguration(context, {
 							label: `${kind} N=${size}`,
@@ -673,6 +696,7 @@ export async function runBench(options: BenchOptions): Promise<number> {
 		(comparison.length > 0 ? `Fake API job duration ${options.jobSeconds} s, poll interval ${options.pollSeconds} s. ` : '') +
 			(options.apiLatencyMs > 0 ? `Every API answer delayed ${options.apiLatencyMs} ms. ` : '') +
 			(options.concurrency !== undefined ? `Our node's Concurrency: ${options.concurrency}. ` : '') +
+			(Object.keys(options.n8nEnv).length > 0 ? `n8n environment: ${Object.entries(options.n8nEnv).map(([key, value]) => `${key}=${value}`).join(' ')}. ` : '') +
 			'Each row is a fresh n8n process; peak RSS is the main n8n process\'s VmHWM, reset to its RSS just before the webhook call ' +
 			'(Δ = peak minus that idle RSS); "runner RSS" is the peak summed VmRSS of n8n\'s child processes sampled every 200 ms.',
 		'',
