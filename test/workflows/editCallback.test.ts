@@ -123,6 +123,16 @@ describe('wait for callback', () => {
 		expect(refused.status).toBe('waiting');
 	});
 
+	it("does not resume on a signed callback for another task (a late one from an earlier loop run)", async () => {
+		fake.faults.callbackMode = 'never';
+		fake.faults.neverFinish = true;
+		const waiting = await runEdit(fake, [{ json: CAT }], callbackMode());
+		const stray = { task_id: 'task-from-an-earlier-run', success: true, image_url: 'https://cdn.example.test/x.png' };
+		const answer = await resumeWaitingExecution(waiting, { body: stray, url: submittedCallbackUrl() });
+		expect(answer.status).toBe('waiting');
+		expect(answer.resumeResponse).toMatchObject({ statusCode: 200, body: { received: true, waiting: true } });
+	});
+
 	it('when no callback comes before the timeout, the item names the task to fetch later', async () => {
 		fake.faults.callbackMode = 'never';
 		const waiting = await runEdit(fake, [{ json: CAT }], callbackMode({ timeoutSeconds: 30 }));
