@@ -1,7 +1,8 @@
 /**
  * The packed package inside n8n 1.x (issue 8): the 1.123 LTS line on this machine's own Node 20
  * (scripts/provision-n8n.sh with N8N_VERSION=1.x). The core cases (coreCases.ts: the package loads,
- * poll mode, "Don't Wait" plus the trigger, an invalid token, the credential test), shared with
+ * poll mode, "Don't Wait" plus the trigger, "Wait for Callback" with several items, an invalid token,
+ * the credential test), shared with
  * core.e2e.test.ts, and the other features of the README's compatibility table: "Wait for Callback"
  * (signed by the node, since 1.x does not sign resume URLs), binary input and output.
  * Queue mode on 1.x is queue.e2e.test.ts with E2E_QUEUE_N8N_VERSION=1x.
@@ -17,7 +18,7 @@ import { describeCoreCases, SOURCE_IMAGE } from './coreCases';
 import { loadFixture, nodeOutput, type N8nExecution } from './n8nInstance';
 import { N8N_1X_VERSION } from './n8nVersions';
 import { provisionN8n } from './packageUnderTest';
-import { postJson } from './support';
+import { postJson, untilWaiting } from './support';
 
 describeCoreCases(
 	`the packed package inside n8n ${N8N_1X_VERSION} (Node 20)`,
@@ -61,11 +62,7 @@ describeCoreCases(
 			expect(resumeUrl.searchParams.get(SIGNATURE_PARAMS.signature)).toMatch(/^[0-9a-f]{64}$/);
 			const executionId = resumeUrl.pathname.split('/').pop()!;
 			const bareUrl = `${resumeUrl.origin}${resumeUrl.pathname}`;
-			// (n8n 1.x's execution list leaves waiting executions out unless asked for them by status.)
-			for (let tries = 0; (await n8n.getExecution(executionId, false)).status !== 'waiting'; tries++) {
-				if (tries > 300) throw new Error(`execution ${executionId} never went waiting`);
-				await new Promise((resolve) => setTimeout(resolve, 100));
-			}
+			await untilWaiting(n8n, executionId);
 			const forged = { task_id: task.id, success: true, image_url: 'https://attacker.example/x.png' };
 			expect((await postJson(bareUrl, forged)).status).toBe(401);
 			expect((await postJson(`${bareUrl}?signature=anything`, forged)).status).toBe(401);

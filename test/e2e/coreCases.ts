@@ -11,6 +11,7 @@ import { randomUUID } from 'crypto';
 import { startFakeAceDataCloud, type FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { loadFixture, N8nInstance, nodeOutput, PACKAGE_NAME, type CreatedCredential, type N8nExecution, type WebhookResponse } from './n8nInstance';
 import { credentialExtrasFor, n8nEnvironmentFor } from './n8nVersions';
+import { untilWaiting } from './support';
 
 export const GOOD_TOKEN = 'test-token';
 export const SOURCE_IMAGE = 'https://cdn.example.com/e2e/source-cat.png';
@@ -246,10 +247,7 @@ export function describeCoreCases(
 				const created = await fake.waitFor(() => (fake.tasks.size === prompts.length ? [...fake.tasks.values()] : undefined), 30_000);
 				const tasks = prompts.map((prompt) => created.find((task) => task.record.request.prompt === prompt)!);
 				const executionId = new URL(tasks[0].callbackUrl!).pathname.split('/').pop()!;
-				for (const deadline = Date.now() + 30_000; (await statusOf(executionId)) !== 'waiting'; ) {
-					if (Date.now() > deadline) throw new Error(`execution ${executionId} did not start waiting`);
-					await new Promise((resolve) => setTimeout(resolve, 200));
-				}
+				await untilWaiting(n8n, executionId);
 				const sideEffects = () => fake.requests.filter((entry) => entry.path === sideEffectPath).length;
 				return { tasks, executionId, sideEffects };
 			}

@@ -20,6 +20,7 @@ import { encodeRgbPng } from '../fake-api/pngs';
 import { loadFixture, nodeOutput, PACKAGE_NAME, type CreatedCredential, type N8nExecution } from './n8nInstance';
 import { credentialExtrasFor, isN8n1x, N8N_1X_VERSION } from './n8nVersions';
 import { QueueCluster } from './queueCluster';
+import { untilWaiting } from './support';
 
 // A fresh machine provisions n8n (about 6 minutes, more on a busy 2-core machine) inside beforeAll.
 const COLD_START_TIMEOUT_MS = 20 * 60_000;
@@ -184,10 +185,7 @@ describe(`the package in n8n ${N8N_VERSION ?? '2.x (pinned)'} queue mode (main +
 		const created = await fake.waitFor(() => (fake.tasks.size === 3 ? [...fake.tasks.values()] : undefined), 60_000);
 		const tasks = prompts.map((prompt) => created.find((task) => task.record.request.prompt === prompt)!);
 		const executionId = new URL(tasks[0].callbackUrl!).pathname.split('/').pop()!;
-		for (let tries = 0; (await cluster.main.getExecution(executionId, false)).status !== 'waiting'; tries++) {
-			if (tries > 300) throw new Error(`execution ${executionId} never went waiting`);
-			await new Promise((resolve) => setTimeout(resolve, 100));
-		}
+		await untilWaiting(cluster.main, executionId);
 
 		// Two finish at the same moment (their callbacks race), then the last one.
 		fake.finishTask(tasks[0].id);

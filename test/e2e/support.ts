@@ -7,6 +7,17 @@ import type { N8nExecution, N8nInstance, WorkflowFixture } from './n8nInstance';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Resolves once the execution is waiting (a "Wait for Callback" run has submitted and paused). Reads
+ * the execution itself: n8n 1.x's execution list leaves waiting executions out unless asked by status.
+ */
+export async function untilWaiting(n8n: N8nInstance, executionId: string, timeoutMs = 30_000): Promise<void> {
+	for (const deadline = Date.now() + timeoutMs; (await n8n.getExecution(executionId, false)).status !== 'waiting'; ) {
+		if (Date.now() > deadline) throw new Error(`execution ${executionId} did not start waiting within ${timeoutMs} ms`);
+		await sleep(100);
+	}
+}
+
 export interface PostAnswer {
 	status: number;
 	body: unknown;
