@@ -31,8 +31,11 @@ describe('wait for callback', () => {
 	it('waits, then finishes with the callback result in the same shape as poll mode', async () => {
 		const waiting = await runEdit(fake, [{ json: CAT }], callbackMode());
 		expect(waiting.status).toBe('waiting');
-		expect(waiting.waitTill!.getTime()).toBeGreaterThan(Date.now() + 100_000);
-		const submitted = fake.requests.find((entry) => entry.path === '/midjourney/edits')!.body as Record<string, unknown>;
+		// The 120 s timeout counts from the submission (the API saw it before the node's clock started).
+		const submission = fake.requests.find((entry) => entry.path === '/midjourney/edits')!;
+		expect(waiting.waitTill!.getTime()).toBeGreaterThanOrEqual(submission.at + 120_000);
+		expect(waiting.waitTill!.getTime()).toBeLessThanOrEqual(Date.now() + 120_000);
+		const submitted = submission.body as Record<string, unknown>;
 		// n8n's resume URL, with n8n's own token kept and our signature beside it.
 		const callbackUrl = new URL(String(submitted.callback_url));
 		const resumeUrl = new URL(waiting.resumeUrl);
@@ -42,7 +45,7 @@ describe('wait for callback', () => {
 		expect(String(submitted.callback_url)).not.toContain(TOKEN);
 		expect(submitted.async).toBeUndefined();
 
-		const resumed = await waitForResumedRun(waiting, { timeoutMs: 5000 });
+		const resumed = await waitForResumedRun(waiting, { timeoutMs: 30_000 });
 		expect(resumed.status).toBe('success');
 		const [item] = resumed.nodeOutputs('Midjourney Edits');
 		const taskId = [...fake.tasks.keys()][0];
@@ -53,7 +56,7 @@ describe('wait for callback', () => {
 
 	it('downloads the images when asked, inside the callback', async () => {
 		const waiting = await runEdit(fake, [{ json: CAT }], callbackMode({ downloadImages: 'split' }));
-		const resumed = await waitForResumedRun(waiting, { timeoutMs: 5000 });
+		const resumed = await waitForResumedRun(waiting, { timeoutMs: 30_000 });
 		const output = resumed.nodeOutputs('Midjourney Edits');
 		expect(output).toHaveLength(4);
 		expect(output.every((item) => item.binary?.data?.mimeType === 'image/png')).toBe(true);
@@ -61,7 +64,7 @@ describe('wait for callback', () => {
 
 	it('a failed task comes out as an item with success false and the reason', async () => {
 		const waiting = await runEdit(fake, [{ json: { ...CAT, prompt: 'x [fail]' } }], callbackMode());
-		const resumed = await waitForResumedRun(waiting, { timeoutMs: 5000 });
+		const resumed = await waitForResumedRun(waiting, { timeoutMs: 30_000 });
 		const [item] = resumed.nodeOutputs('Midjourney Edits');
 		expect(item.json).toMatchObject({ success: false, error: expect.stringMatching(/moderation/) });
 	});
@@ -73,7 +76,7 @@ describe('wait for callback', () => {
 		fake.faults.callbackMode = 'never';
 		const waiting = await runEdit(fake, [{ json: CAT }], callbackMode());
 		const taskId = [...fake.tasks.keys()][0];
-		await fake.waitFor(() => fake.tasks.get(taskId)!.state === 'succeeded', 3000);
+		await fake.waitFor(() => fake.tasks.get(taskId)!.state === 'succeeded', 30_000);
 		const body = fake.tasks.get(taskId)!.record.response as unknown as Record<string, unknown>;
 		const answers = await Promise.all([0, 1].map(() => resumeWaitingExecution(waiting, { body, url: submittedCallbackUrl() })));
 		const resumed = answers.filter((answer) => answer.status === 'success');
@@ -99,7 +102,7 @@ describe('wait for callback', () => {
 		expect(wrong.resumeResponse?.statusCode).toBe(403);
 		expect(wrong.status).toBe('waiting');
 
-		await fake.waitFor(() => fake.tasks.get(taskId)!.state === 'succeeded', 3000);
+		await fake.waitFor(() => fake.tasks.get(taskId)!.state === 'succeeded', 30_000);
 		const body = fake.tasks.get(taskId)!.record.response as unknown as Record<string, unknown>;
 		const resumed = await resumeWaitingExecution(waiting, { body, url: submittedCallbackUrl() });
 		expect(resumed.status).toBe('success');
@@ -189,7 +192,7 @@ describe('wait for callback', () => {
 			fake.faults.callbackMode = 'never';
 			const waiting = await runEdit(fake, [{ json: CAT }, { json: DOG }], callbackMode({ downloadImages: 'split' }));
 			const [cat, dog] = taskIds();
-			await fake.waitFor(() => fake.tasks.get(cat)!.state === 'succeeded' && fake.tasks.get(dog)!.state === 'succeeded', 3000);
+			await fake.waitFor(() => fake.tasks.get(cat)!.state === 'succeeded' && fake.tasks.get(dog)!.state === 'succeeded', 30_000);
 			const resumed = await resumeWaitingExecution(waiting, { body: bodyOf(dog), url: submittedCallbackUrl() });
 			const output = resumed.nodeOutputs('Midjourney Edits');
 			expect(output).toHaveLength(8);
@@ -208,7 +211,7 @@ describe('wait for callback', () => {
 			expect(waiting.status).toBe('waiting');
 			expect(fake.count('POST', '/midjourney/edits')).toBe(2);
 			const [cat, owl] = taskIds();
-			await fake.waitFor(() => fake.tasks.get(owl)!.state === 'succeeded', 3000);
+			await fake.waitFor(() => fake.tasks.get(owl)!.state === 'succeeded', 30_000);
 			const resumed = await resumeWaitingExecution(waiting, { body: bodyOf(cat), url: submittedCallbackUrl() });
 			const output = resumed.nodeOutputs('Midjourney Edits');
 			expect(output.map((item) => item.json.task_id)).toEqual([cat, undefined, owl]);
@@ -219,7 +222,7 @@ describe('wait for callback', () => {
 			fake.faults.callbackMode = 'never';
 			const waiting = await runEdit(fake, [{ json: CAT }, { json: DOG }], callbackMode());
 			const [cat, dog] = taskIds();
-			await fake.waitFor(() => fake.tasks.get(cat)!.state === 'succeeded' && fake.tasks.get(dog)!.state === 'succeeded', 3000);
+			await fake.waitFor(() => fake.tasks.get(cat)!.state === 'succeeded' && fake.tasks.get(dog)!.state === 'succeeded', 30_000);
 			fake.faults.tasksServerError = 2;
 			const refused = await resumeWaitingExecution(waiting, { body: bodyOf(cat), url: submittedCallbackUrl() });
 			expect(refused.status).toBe('waiting');

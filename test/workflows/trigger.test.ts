@@ -158,7 +158,7 @@ describe('Midjourney Edits Trigger', () => {
 			body: JSON.stringify({ action: 'generate', image_url: 'https://x.test/a.png', prompt: 'p', async: true }),
 		});
 		const { task_id: taskId } = (await submit.json()) as { task_id: string };
-		await waitFor(() => fake.tasks.get(taskId)!.state === 'succeeded', 3000);
+		await waitFor(() => fake.tasks.get(taskId)!.state === 'succeeded', 30_000);
 		const body = fake.tasks.get(taskId)!.record.response;
 		const result = await call(body, signedQuery(), { options: { downloadImages: 'grid' } });
 		const [item] = result.workflowData![0];
