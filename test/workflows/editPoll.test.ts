@@ -172,7 +172,7 @@ describe('none mode', () => {
 			const sent = String(submitBodies()[0].callback_url);
 			expect(sent.startsWith(`${callbackUrl}?`)).toBe(true);
 			expect(submitBodies()[0].async).toBeUndefined();
-			await fake.waitFor(() => received.length > 0, 5000);
+			await fake.waitFor(() => received.length > 0, 30_000);
 			expect(received[0].body).toMatchObject({ task_id: taskId, success: true });
 			const url = new URL(received[0].url, 'http://127.0.0.1');
 			const query = Object.fromEntries(url.searchParams.entries());
