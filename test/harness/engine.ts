@@ -230,6 +230,8 @@ async function runEngine(
 			: setTimeout(() => execution.cancel(), options.cancelAfterMs);
 	let cancelFailed: ((error: unknown) => void) | undefined;
 	const cancelProblem = new Promise<never>((_, reject) => (cancelFailed = reject));
+	// A cancelWhen that fails after the run ended concerns nobody.
+	cancelProblem.catch(() => {});
 	let settled = false;
 	options.cancelWhen?.then(
 		() => {
