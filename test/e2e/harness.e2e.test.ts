@@ -63,10 +63,9 @@ describe('e2e harness (real n8n, without this package)', () => {
 	});
 
 	it('answers 404 for a webhook nobody registered (no endless retry)', async () => {
-		const started = Date.now();
+		// An endless retry would never answer (the test's own timeout would end it).
 		const response = await n8n.callWebhook('no-such-path', {}, { notRegisteredRetryMs: 1000 });
 		expect(response.status).toBe(404);
-		expect(Date.now() - started).toBeLessThan(10_000);
 	});
 
 	it('runs a Manual Trigger workflow through the editor endpoint POST /rest/workflows/:id/run', async () => {

@@ -17,6 +17,15 @@ afterAll(async () => await fake.close());
 
 const TRIGGER_URL = `https://n8n.example.test/webhook/${DEFAULT_TRIGGER_WEBHOOK_ID}/callback`;
 let counter = 0;
+
+/** The trigger loaded afresh with its modules, as in a new n8n process: nothing remembered in memory. */
+async function restartedTriggerNode(): Promise<typeof MidjourneyEditsTrigger> {
+	let loaded: typeof MidjourneyEditsTrigger | undefined;
+	await jest.isolateModulesAsync(async () => {
+		({ MidjourneyEditsTrigger: loaded } = await import('../../nodes/MidjourneyEditsTrigger/MidjourneyEditsTrigger.node'));
+	});
+	return loaded!;
+}
 const uniqueTaskId = () => `00000000-0000-4000-8000-${String(++counter).padStart(12, '0')}-${Date.now()}`;
 
 function signedQuery(token = TOKEN, url = TRIGGER_URL, now?: number): Record<string, string> {
@@ -82,7 +91,35 @@ describe('Midjourney Edits Trigger', () => {
 		expect(second.responseBody).toEqual({ received: true, duplicate: true });
 	});
 
-	it('remembers repeats across restarts through static data, bounded in size', async () => {
+	it('near-simultaneous repeats start one execution, even when each request reads its own copy of the saved data', async () => {
+		// n8n loads the workflow's static data per request: two requests in flight do not see each
+		// other's writes there, only this process's memory can tell them apart.
+		const body = successBody();
+		const results = await Promise.all([0, 1, 2].map(() => call(body, signedQuery(), {}, {})));
+		expect(results.filter((result) => result.workflowData !== undefined)).toHaveLength(1);
+		expect(results.filter((result) => result.responseStatus === 200 && (result.responseBody as IDataObject)?.duplicate === true)).toHaveLength(2);
+	});
+
+	it('after a restart (fresh process memory, the same saved static data) a repeat of a remembered task starts nothing', async () => {
+		const staticData: IDataObject = {};
+		const body = successBody();
+		expect((await call(body, signedQuery(), {}, staticData)).workflowData).toBeDefined();
+		// A fresh copy of the node's modules: nothing of the first "process" is left in memory.
+		const Restarted = await restartedTriggerNode();
+		expect(Restarted).not.toBe(MidjourneyEditsTrigger);
+		const callRestarted = async (taskBody: IDataObject) =>
+			await callTriggerWebhook(Restarted, { events: 'both' }, { body: taskBody, query: signedQuery() }, {
+				credentials: credentialsFor(fake),
+				staticData: JSON.parse(JSON.stringify(staticData)) as IDataObject,
+			});
+		const replay = await callRestarted(body);
+		expect(replay.workflowData).toBeUndefined();
+		expect(replay.responseBody).toEqual({ received: true, duplicate: true });
+		// The restarted process still starts executions for tasks it has not seen.
+		expect((await callRestarted(successBody())).workflowData).toBeDefined();
+	});
+
+	it('remembers a bounded number of tasks in static data, the newest last', async () => {
 		const staticData: IDataObject = {};
 		const ids = Array.from({ length: MAX_REMEMBERED_TASKS + 20 }, () => uniqueTaskId());
 		for (const id of ids) await call(successBody(id), {}, { options: { verifySignature: false } }, staticData);
@@ -90,6 +127,7 @@ describe('Midjourney Edits Trigger', () => {
 		const list = (remembered as IDataObject).recentTaskIds as string[];
 		expect(list).toHaveLength(MAX_REMEMBERED_TASKS);
 		expect(list.at(-1)).toBe(ids.at(-1));
+		expect(list[0]).toBe(ids[20]);
 	}, 60_000);
 
 	it('filters by outcome', async () => {
@@ -120,19 +158,25 @@ describe('Midjourney Edits Trigger', () => {
 			body: JSON.stringify({ action: 'generate', image_url: 'https://x.test/a.png', prompt: 'p', async: true }),
 		});
 		const { task_id: taskId } = (await submit.json()) as { task_id: string };
-		await waitFor(() => fake.tasks.get(taskId)!.state === 'succeeded', 3000);
+		await waitFor(() => fake.tasks.get(taskId)!.state === 'succeeded', 30_000);
 		const body = fake.tasks.get(taskId)!.record.response;
 		const result = await call(body, signedQuery(), { options: { downloadImages: 'grid' } });
 		const [item] = result.workflowData![0];
 		expect(item.binary?.data).toMatchObject({ fileName: `${taskId}.png`, mimeType: 'image/png' });
 	});
 
-	it('has a complete webhook lifecycle', async () => {
-		for (const method of ['checkExists', 'create', 'delete'] as const) {
-			const { returned } = await callWebhookMethod(MidjourneyEditsTrigger, { events: 'both' }, method, {
-				credentials: credentialsFor(fake),
-			});
-			expect(returned).toBe(true);
+	it('keeps the remembered tasks when the workflow is deactivated and activated again', async () => {
+		// n8n calls the webhook lifecycle on (de)activation; nothing there may forget what was seen.
+		const staticData: IDataObject = {};
+		const body = successBody();
+		expect((await call(body, signedQuery(), {}, staticData)).workflowData).toBeDefined();
+		for (const method of ['delete', 'checkExists', 'create'] as const) {
+			await callWebhookMethod(MidjourneyEditsTrigger, { events: 'both' }, method, { credentials: credentialsFor(fake), staticData });
 		}
+		const replay = await callTriggerWebhook(await restartedTriggerNode(), { events: 'both' }, { body, query: signedQuery() }, {
+			credentials: credentialsFor(fake),
+			staticData,
+		});
+		expect(replay.responseBody).toEqual({ received: true, duplicate: true });
 	});
 });
