@@ -257,8 +257,10 @@ describe("n8n's editor shows the package (headless Chromium)", () => {
 		const icon = scope.locator('.n8n-node-icon').first();
 		await icon.waitFor({ timeout: UI_TIMEOUT_MS });
 		const image = icon.locator('img');
-		await expect(image.count()).resolves.toBeGreaterThan(0);
-		expect(await image.first().getAttribute('src')).toMatch(new RegExp(`/icons/${PACKAGE_NAME}/.+/midjourney(\\.dark)?\\.svg$`));
+		await eventually(async () => {
+			expect(await image.count()).toBeGreaterThan(0);
+			expect(await image.first().getAttribute('src')).toMatch(new RegExp(`/icons/${PACKAGE_NAME}/.+/midjourney(\\.dark)?\\.svg$`));
+		});
 		const loadedWidth = await pollFor(
 			async () => await image.first().evaluate((element) => (element as HTMLImageElement).naturalWidth),
 			(width) => width > 0,
@@ -278,7 +280,9 @@ describe("n8n's editor shows the package (headless Chromium)", () => {
 		}
 		expect(await parameters.innerText()).not.toMatch(PANEL_ERROR);
 		// The credential selector shows our credential, not "Select credential".
-		await expect(ndv.getByTestId('node-credentials-select').locator('input').first().inputValue()).resolves.toBe(credential.name);
+		await eventually(async () =>
+			expect(await ndv.getByTestId('node-credentials-select').locator('input').first().inputValue()).toBe(credential.name),
+		);
 		return ndv;
 	}
 
@@ -503,7 +507,9 @@ describe("n8n's editor shows the package (headless Chromium)", () => {
 		for (const field of ['apiToken', 'baseUrl', 'platformBaseUrl']) {
 			await dialog.getByTestId(`parameter-input-${field}`).waitFor();
 		}
-		await expect(dialog.getByTestId('parameter-input-baseUrl').locator('input').inputValue()).resolves.toBe('https://api.acedata.cloud');
+		await eventually(async () =>
+			expect(await dialog.getByTestId('parameter-input-baseUrl').locator('input').inputValue()).toBe('https://api.acedata.cloud'),
+		);
 		await expect(dialog.innerText()).resolves.toMatch(/API Token/);
 		await screenshot('credential-new');
 		await page.keyboard.press('Escape');
@@ -546,7 +552,7 @@ describe("n8n's editor shows the package (headless Chromium)", () => {
 		await openWorkflow(agentExample!);
 		const toolPanel = await openPanel('Midjourney Edits', ['descriptionType', 'toolDescription', 'imageSource', 'waitMode']);
 		// Image URL and Prompt show as "Defined automatically by the model", each with its description.
-		await expect(toolPanel.getByTestId('fromAI-override-field').count()).resolves.toBe(2);
+		await eventually(async () => expect(await toolPanel.getByTestId('fromAI-override-field').count()).toBe(2));
 		await expect(toolPanel.innerText()).resolves.toMatch(/Defined automatically by the\s+model/);
 		await scrollToCentre(toolPanel.getByTestId('parameter-input-imageSource'));
 		await screenshot('ndv-ai-tool');
