@@ -16,13 +16,15 @@
  * for the rules listed below, and only those a file actually breaks (checked with inline directives
  * off, so the line is recomputed from the code each time). `--check` changes nothing and exits 1 when
  * a line is missing or stale (a merge that brought new code). nodes/ and credentials/ never get one.
+ * Usage: node scripts/lint-headers.mjs [--check] [--root <package folder>] (default: this repository)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const rootFlag = process.argv.indexOf('--root');
+const repoRoot = rootFlag === -1 ? join(dirname(fileURLToPath(import.meta.url)), '..') : resolve(process.argv[rootFlag + 1]);
 const NODE_RUNTIME_RULES = [
 	'@n8n/community-nodes/no-dangerous-functions',
 	'@n8n/community-nodes/no-hardcoded-secrets',
@@ -36,7 +38,7 @@ const HEADER = /^\/\* eslint-disable (@n8n\/community-nodes\/[a-z-]+(, )?)+ -- r
 const FOLDERS = ['test', 'scripts'];
 
 const check = process.argv.includes('--check');
-const eslint = new ESLint({ cwd: repoRoot, allowInlineConfig: false });
+const eslint = new ESLint({ cwd: repoRoot, allowInlineConfig: false, errorOnUnmatchedPattern: false });
 const results = await eslint.lintFiles(FOLDERS.map((folder) => `${folder}/**/*.ts`));
 
 const stale = [];
