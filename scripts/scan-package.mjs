@@ -11,7 +11,8 @@
  *     build output or other ignored files in the working tree are not part of it;
  *   - tarball leg: `npm pack` of the built package, unpacked, with the scanner's `**\/*.js` +
  *     package.json patterns (exactly what analyzePackageByName lints in the downloaded tarball).
- * Exit code 0 only when both pass. Usage: npm run scan [-- --tarball <file.tgz>]
+ * Exit code 0 only when both pass. Usage: npm run scan [-- --tarball <file.tgz>] [--source <git folder>]
+ * (--source: the source leg's repository, instead of this one)
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -60,11 +61,13 @@ function unpackedTarball(workDir) {
  * repository (an unpacked source archive), the repository itself.
  */
 function sourceCheckout(workDir) {
-	const listed = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: repoRoot, encoding: 'utf8' });
-	if (listed.status !== 0) return repoRoot;
+	const sourceFlag = process.argv.indexOf('--source');
+	const sourceRoot = sourceFlag === -1 ? repoRoot : resolve(process.argv[sourceFlag + 1] ?? '');
+	const listed = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: sourceRoot, encoding: 'utf8' });
+	if (listed.status !== 0) return sourceRoot;
 	const checkoutDir = join(workDir, 'source');
 	for (const file of new Set(listed.stdout.split('\0').filter(Boolean))) {
-		const from = join(repoRoot, file);
+		const from = join(sourceRoot, file);
 		// Deleted but still tracked files, and symbolic links (none in a GitHub source archive), are skipped.
 		if (!existsSync(from) || !lstatSync(from).isFile()) continue;
 		mkdirSync(dirname(join(checkoutDir, file)), { recursive: true });
