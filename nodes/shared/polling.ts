@@ -9,7 +9,7 @@ import { pauseUnlessCancelled } from './pacing';
 import type { TaskOutcome } from './taskOutcome';
 import { outcomeFromRecord } from './taskOutcome';
 import type { AceContext } from './transport';
-import { aceApiRequest } from './transport';
+import { aceApiRequest, waitAfterRateLimitMs } from './transport';
 
 export interface PendingTask {
 	taskId: string;
@@ -117,9 +117,13 @@ export async function pollUntilDone(
 	const outcomes = new Map<string, PollOutcome>();
 	const lastSeen = new Map<string, string>();
 	let pending = [...tasks];
+	// Rounds answered 429 in a row, and until when to hold back because of them (never past a deadline).
+	let rateLimitedRounds = 0;
+	let holdBackUntil = 0;
 	while (pending.length > 0) {
 		const nextDeadline = Math.min(...pending.map((task) => task.deadline));
-		const waitMs = Math.max(0, Math.min(options.intervalMs, nextDeadline - Date.now()));
+		const untilNextRound = Math.max(options.intervalMs, holdBackUntil - Date.now());
+		const waitMs = Math.max(0, Math.min(untilNextRound, nextDeadline - Date.now()));
 		await pauseUnlessCancelled(waitMs, options.signal);
 
 		let records: Map<string, IDataObject> | undefined;
@@ -136,9 +140,16 @@ export async function pollUntilDone(
 			const failure = apiFailureOf(error);
 			if (!failure || !isTransient(failure)) throw asNodeError(ctx.getNode(), error);
 			if (failure.status === 429) {
-				options.gate?.slowDown((failure.retryAfterSeconds ?? 0) * 1000 || options.intervalMs);
+				// Our own schedule when the API sends no Retry-After: the poll interval, doubled each 429 in a row.
+				const holdBackMs = Math.min(
+					waitAfterRateLimitMs(failure, ++rateLimitedRounds, options.intervalMs),
+					Math.max(0, nextDeadline - Date.now()),
+				);
+				holdBackUntil = Date.now() + holdBackMs;
+				options.gate?.slowDown(holdBackMs);
 			}
 		}
+		if (records) rateLimitedRounds = 0;
 		options.onRound?.({
 			requests,
 			pending: ids.length,

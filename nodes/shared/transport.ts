@@ -181,13 +181,24 @@ async function sendWithRetries(
 				prefix: options.errorPrefix,
 			});
 		}
-		const waitMs = retryAfterMs ?? backoffMs(attempt);
+		const waitMs = failure.status === 429 ? waitAfterRateLimitMs(failure, attempt) : (retryAfterMs ?? backoffMs(attempt));
 		if (failure.status === 429 && options.gate) {
 			options.gate.slowDown(waitMs);
 		} else {
 			await pauseUnlessCancelled(waitMs, options.signal);
 		}
 	}
+}
+
+/**
+ * How long to hold back after a 429. No vendor source says a 429 carries Retry-After (the vendor's
+ * SDK backs off on its own): we honour it when present, and otherwise back off exponentially from
+ * `baseMs` (1 s, 2 s, 4 s ... with jitter, capped at a minute) for each 429 in a row. Callers bound
+ * the result by the user's timeout.
+ */
+export function waitAfterRateLimitMs(failure: ApiFailure, consecutive429s: number, baseMs = 1000): number {
+	if (failure.retryAfterSeconds !== undefined) return failure.retryAfterSeconds * 1000;
+	return backoffMs(consecutive429s, baseMs, 60_000);
 }
 
 type SendOutcome = { ok: true; body: IDataObject } | { ok: false; failure: ApiFailure };
