@@ -13,7 +13,7 @@ const base = { id: ID, type: 'edits', created_at: 1720364607.967, request: { act
 const success = { success: true, task_id: ID, image_url: 'https://cdn.example.test/x.png' };
 
 describe('outcomeFromRecord: the one reading of a task record', () => {
-	it.each<[string, IDataObject | null, string]>([
+	const cases: Array<[string, IDataObject | null, string]> = [
 		['the finished example record', loadExample('task-record.json'), 'succeeded'],
 		['the running example record (no response)', loadExample('task-record-running.json'), 'running'],
 		['state failed without a response (a failure, not a wait)', loadExample('task-record-failed-state.assumed.json'), 'failed'],
@@ -54,7 +54,8 @@ describe('outcomeFromRecord: the one reading of a task record', () => {
 		['success true without progress', { ...base, response: success }, 'succeeded'],
 		['{} for an unknown id', {}, 'not_found'],
 		['null for an unknown id (the Dify plugin reading)', null, 'not_found'],
-	])('%s -> %s', (_what, record, expected) => {
+	];
+	it.each(cases.map(([what, record, expected]) => [what, expected, record] as const))('%s -> %s', (_what, expected, record) => {
 		expect(outcomeFromRecord(record, ID).state).toBe(expected);
 	});
 
