@@ -10,6 +10,6 @@ await runCompiledProgram({
 	tag: 'smoke:live',
 	what: 'the live smoke test',
 	tsconfig: 'scripts/tsconfig.smoke.json',
-	compiledModule: 'node_modules/.cache/n8n-nodes-midjourney-edits-smoke/scripts/smoke/smokeLive.js',
+	compiledModule: 'dist-test/smoke-live/scripts/smoke/smokeLive.js',
 	runExport: 'runSmokeLive',
 });

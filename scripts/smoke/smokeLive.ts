@@ -218,18 +218,31 @@ async function apiPost(options: SmokeOptions, body: unknown): Promise<{ status: 
 }
 
 /** Prints what came back for a task and how the raw record and a batch page differ from the contract. */
-async function reportTask(options: SmokeOptions, taskId: string | undefined, startedAt: number, output: Record<string, unknown> | undefined): Promise<number> {
+async function reportTask(
+	options: SmokeOptions,
+	taskId: string | undefined,
+	startedAt: number,
+	output: Record<string, unknown> | undefined,
+	outputExample = 'edits-success.json',
+): Promise<number> {
 	say(`  task id: ${taskId ?? '(none)'}; ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
 	const summary = output ? Object.fromEntries(['success', 'status', 'progress', 'error', 'image_width', 'image_height'].filter((key) => key in output).map((key) => [key, output[key]])) : {};
 	say(`  node output: ${JSON.stringify(summary)}`);
-	if (output) for (const line of formatDifferences('node output vs edits-success.json', diffShape(output, example('edits-success.json')))) say(line);
+	if (output) for (const line of formatDifferences(`node output vs ${outputExample}`, diffShape(output, example(outputExample)))) say(line);
 	if (!taskId) return 1;
 	const single = await apiPost(options, { action: 'retrieve', id: taskId });
 	say(`  retrieve: HTTP ${single.status}`);
 	for (const line of formatDifferences('record vs task-record.json', diffShape(single.json, example('task-record.json')))) say(line);
+	const unknown = await apiPost(options, { action: 'retrieve', id: randomUUID() });
+	say(`  retrieve of an unknown id: HTTP ${unknown.status}, body ${JSON.stringify(unknown.json).slice(0, 200)}`);
 	const batch = await apiPost(options, { action: 'retrieve_batch', ids: [taskId, randomUUID()] });
-	say(`  retrieve_batch with an unknown id: HTTP ${batch.status}`);
-	for (const line of formatDifferences('page vs task-batch.json', diffShape(batch.json, example('task-batch.json')))) say(line);
+	const page = (batch.json ?? {}) as Record<string, unknown>;
+	const pageItems = Array.isArray(page.items) ? page.items : [];
+	say(`  retrieve_batch of [this task, an unknown id]: HTTP ${batch.status}, ${pageItems.length} item(s): ${JSON.stringify(pageItems.map((item) => (item && typeof item === 'object' ? (Object.keys(item).length === 0 ? '{}' : 'record') : item)))}, count ${JSON.stringify(page.count)}`);
+	const { items: _items, ...pageRest } = page;
+	const { items: _exampleItems, ...exampleRest } = example('task-batch.json') as Record<string, unknown>;
+	for (const line of formatDifferences('page (without items) vs task-batch.json', diffShape(pageRest, exampleRest))) say(line);
+	if (pageItems[0]) for (const line of formatDifferences('items[0] vs task-record.json', diffShape(pageItems[0], example('task-record.json')))) say(line);
 	return output && output.error === undefined ? 0 : 1;
 }
 
@@ -319,7 +332,7 @@ export async function runSmokeLive(options: SmokeOptions): Promise<number> {
 						await new Promise((resolve) => setTimeout(resolve, 10_000));
 					}
 					say(`  Task → Get statuses seen: ${statuses.join(' → ')}`);
-					failures += await reportTask(options, taskId, startedAt, record);
+					failures += await reportTask(options, taskId, startedAt, record, 'task-record.json');
 				} else if (name === 'trigger-callback') {
 					const webhookId = randomUUID();
 					const trigger = await n8n.deployWorkflow(loadFixture('callback-trigger', { WEBHOOK_ID: webhookId, CREDENTIAL_ID: credential.id, CREDENTIAL_NAME: credential.name }));
