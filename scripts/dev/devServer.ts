@@ -12,7 +12,7 @@
 import * as os from 'os';
 import * as path from 'path';
 
-import { startFakeAceDataCloud, type FakeAceDataCloud } from '../../test/fake-api/fakeAceDataCloud';
+import { DEFAULT_PLATFORM_TOKEN, startFakeAceDataCloud, type FakeAceDataCloud } from '../../test/fake-api/fakeAceDataCloud';
 import { loadFixture, N8nInstance, type N8nOwner } from '../../test/e2e/n8nInstance';
 import { packPackage, provisionN8n } from '../../test/e2e/packageUnderTest';
 
@@ -89,7 +89,7 @@ const say = (line: string) => process.stderr.write(`[start] ${line}\n`);
 
 /** Points the sandbox credential at this run's fake (creating it the first time); returns its id. */
 async function upsertSandboxCredential(n8n: N8nInstance, fakeUrl: string): Promise<{ id: string; name: string }> {
-	const data = { apiToken: SANDBOX_TOKEN, baseUrl: fakeUrl, platformBaseUrl: fakeUrl };
+	const data = { apiToken: SANDBOX_TOKEN, platformToken: DEFAULT_PLATFORM_TOKEN, baseUrl: fakeUrl, platformBaseUrl: fakeUrl };
 	const listed = await n8n.publicApi<{ data: Array<{ id: string; name: string; type: string }> }>('GET', '/credentials?limit=250');
 	const existing = listed.data.find((credential) => credential.name === SANDBOX_CREDENTIAL_NAME && credential.type === 'aceDataCloudApi');
 	if (existing) {

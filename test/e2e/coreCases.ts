@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'crypto';
 
-import { startFakeAceDataCloud, type FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
+import { startFakeAceDataCloud, type FakeAceDataCloud, DEFAULT_PLATFORM_TOKEN } from '../fake-api/fakeAceDataCloud';
 import { loadFixture, N8nInstance, nodeOutput, PACKAGE_NAME, type CreatedCredential, type N8nExecution, type WebhookResponse } from './n8nInstance';
 import { credentialExtrasFor, n8nEnvironmentFor } from './n8nVersions';
 import { executionsBeforeMarker, triggerTaskId } from './marker';
@@ -67,7 +67,7 @@ export function describeCoreCases(
 		let badCredential: Credential;
 
 		async function createCredential(name: string, apiToken: string): Promise<Credential> {
-			const data = { apiToken, baseUrl: fake.url, platformBaseUrl: fake.url, ...credentialExtrasFor(options.n8nVersion) };
+			const data = { apiToken, platformToken: DEFAULT_PLATFORM_TOKEN, baseUrl: fake.url, platformBaseUrl: fake.url, ...credentialExtrasFor(options.n8nVersion) };
 			const created = await n8n.createCredential({ name, type: 'aceDataCloudApi', data });
 			return { ...created, data };
 		}

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'crypto';
 
-import { startFakeAceDataCloud, type FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
+import { DEFAULT_PLATFORM_TOKEN, startFakeAceDataCloud, type FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { encodeRgbPng, inspectPng, QUARTER_SIZE_PX, resultImagePng } from '../fake-api/pngs';
 import { loadFixture, N8nInstance, nodeOutput, type CreatedCredential, type WebhookResponse } from './n8nInstance';
 import {
@@ -87,7 +87,7 @@ describe('files inside a real n8n', () => {
 		credential = await n8n.createCredential({
 			name: 'Ace Data Cloud (e2e files)',
 			type: 'aceDataCloudApi',
-			data: { apiToken: API_TOKEN, baseUrl: fake.url, platformBaseUrl: fake.url },
+			data: { apiToken: API_TOKEN, platformToken: DEFAULT_PLATFORM_TOKEN, baseUrl: fake.url, platformBaseUrl: fake.url },
 		});
 	});
 

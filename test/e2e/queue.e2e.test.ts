@@ -16,7 +16,7 @@
 import { randomUUID } from 'crypto';
 
 import { SIGNATURE_PARAMS } from '../../nodes/shared/callbackSignature';
-import { startFakeAceDataCloud, type FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
+import { DEFAULT_PLATFORM_TOKEN, startFakeAceDataCloud, type FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { encodeRgbPng } from '../fake-api/pngs';
 import { loadFixture, nodeOutput, PACKAGE_NAME, type CreatedCredential, type N8nExecution } from './n8nInstance';
 import { credentialExtrasFor, isN8n1x, N8N_1X_VERSION } from './n8nVersions';
@@ -47,7 +47,7 @@ describe(`the package in n8n ${N8N_VERSION ?? '2.x (pinned)'} queue mode (main +
 		credential = await cluster.main.createCredential({
 			name: 'Ace Data Cloud (queue e2e)',
 			type: 'aceDataCloudApi',
-			data: { apiToken: TOKEN, baseUrl: fake.url, platformBaseUrl: fake.url, ...credentialExtrasFor(N8N_VERSION) },
+			data: { apiToken: TOKEN, platformToken: DEFAULT_PLATFORM_TOKEN, baseUrl: fake.url, platformBaseUrl: fake.url, ...credentialExtrasFor(N8N_VERSION) },
 		});
 	}, COLD_START_TIMEOUT_MS);
 

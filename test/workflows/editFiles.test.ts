@@ -72,8 +72,8 @@ describe('input image from a previous node', () => {
 	it('names the upload step and the token used when the platform refuses it; no edit is sent', async () => {
 		fake.faults.uploadRejectsToken = true;
 		const result = await runEdit(fake, binaryInput({ data: { data: PHOTO, mimeType: 'image/png' } }), fromBinary);
-		expect(result.error?.message).toMatch(/^Uploading the input image failed: .*rejected the API token/);
-		expect(descriptionOf(result.error)).toMatch(/API Token from your "Ace Data Cloud API" credential/);
+		expect(result.error?.message).toMatch(/^Uploading the input image failed: .*rejected the Platform Token/);
+		expect(descriptionOf(result.error)).toMatch(/"Platform Token" in your "Ace Data Cloud API" credential/);
 		expect(fake.count('POST', '/midjourney/edits')).toBe(0);
 	});
 
