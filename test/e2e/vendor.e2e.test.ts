@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-hardcoded-secrets -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * Issue 13 inside a real n8n (the packed package): the readings of the vendor's own material that
  * change what a user sees. A binary image is uploaded with the platform token (and never with the
