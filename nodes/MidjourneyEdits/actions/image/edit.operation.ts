@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { isPlainlyPrivateUrl, signCallbackUrl } from '../../../shared/callbackSignature';
+import { callbackLinkKindOf, isPlainlyPrivateUrl, signCallbackUrl } from '../../../shared/callbackSignature';
 import { CREDENTIAL_TYPE, EDITS_PATH } from '../../../shared/constants';
 import { taskFailureToNodeApiError } from '../../../shared/errors';
 import { mapWithConcurrency, RateLimitGate, throwIfCancelled } from '../../../shared/pacing';
@@ -106,7 +106,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			const plan = state.plan!;
 			const body = { ...state.body! };
 			if (waitMode === 'callback') body.callback_url = callbackUrl;
-			else if (plan.callbackUrl) body.callback_url = signCallbackUrl(plan.callbackUrl, apiToken!);
+			else if (plan.callbackUrl) body.callback_url = callbackUrlForDontWait(plan.callbackUrl, apiToken!);
 			else body.async = true;
 			try {
 				const answer = await aceApiRequest(this, EDITS_PATH, body, {
@@ -189,6 +189,14 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		}
 	}
 	return [output];
+}
+
+/**
+ * "Don't Wait" signs only a trigger's URL (plan.ts refuses resume URLs); any other callback URL
+ * (another tool's endpoint) is sent as given, so the node never mints signatures for it.
+ */
+function callbackUrlForDontWait(url: string, apiToken: string): string {
+	return callbackLinkKindOf(new URL(url).pathname) === 'trigger' ? signCallbackUrl(url, apiToken) : url;
 }
 
 function timeoutError(ctx: IExecuteFunctions, state: ItemState, outcome: PollOutcome): Error {

@@ -2,7 +2,7 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { MIDJOURNEY_MODES } from '../../../../shared/constants';
-import { isPlainlyPrivateUrl } from '../../../../shared/callbackSignature';
+import { callbackLinkKindOf, isPlainlyPrivateUrl } from '../../../../shared/callbackSignature';
 
 export type WaitMode = 'poll' | 'callback' | 'none';
 export type DownloadImages = 'none' | 'grid' | 'split';
@@ -167,6 +167,15 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
 		const raw = String(ctx.getNodeParameter('callbackUrl', itemIndex, '') ?? '').trim();
 		if (raw !== '') {
 			callbackUrl = checkHttpUrl(ctx, itemIndex, 'Callback URL', raw);
+			if (callbackLinkKindOf(new URL(callbackUrl).pathname) === 'resume') {
+				// Signing it would hand out a link that resumes a waiting execution of this n8n.
+				throw invalid(
+					ctx,
+					itemIndex,
+					`"Callback URL" must be a Midjourney Edits Trigger's URL, not a waiting execution's resume URL (item ${itemIndex + 1})`,
+					'Copy the Production URL of a Midjourney Edits Trigger (it contains /webhook/). To wait for the result inside this workflow, set "Wait Mode" to "Wait for Callback" instead.',
+				);
+			}
 			if (!allowPrivateCallbackUrl && isPlainlyPrivateUrl(callbackUrl)) {
 				throw invalid(
 					ctx,
