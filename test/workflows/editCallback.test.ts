@@ -48,7 +48,8 @@ describe('wait for callback', () => {
 		const taskId = [...fake.tasks.keys()][0];
 		expect(item.json).toMatchObject({ success: true, task_id: taskId, image_width: 960 });
 		expect(item.json.image_url).toEqual(expect.any(String));
-		expect(fake.count('POST', '/midjourney/tasks')).toBe(0);
+		// The callback only woke the execution: the result came from one lookup of the task record.
+		expect(fake.count('POST', '/midjourney/tasks')).toBe(1);
 	});
 
 	it('downloads the images when asked, inside the callback', async () => {
