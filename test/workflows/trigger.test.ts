@@ -5,6 +5,8 @@ import { MidjourneyEditsTrigger } from '../../nodes/MidjourneyEditsTrigger/Midjo
 import type { FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { startFakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { callTriggerWebhook, callWebhookMethod, DEFAULT_TRIGGER_WEBHOOK_ID, getHarnessBaseUrl } from '../harness';
+import http from 'http';
+import type { AddressInfo } from 'net';
 import type { IDataObject } from 'n8n-workflow';
 import { credentialsFor, TOKEN } from '../support/nodeRun';
 
@@ -158,6 +160,35 @@ describe('Midjourney Edits Trigger', () => {
 			const [item] = later.workflowData![0];
 			expect(item.json.image_url).toBe(callbackBodyOf(taskId).image_url);
 			expect(JSON.stringify(later.workflowData)).not.toContain('attacker');
+		});
+
+		it('downloads only the links of the API record: a posted internal URL is never requested, at most 4 split images', async () => {
+			const internalRequests: string[] = [];
+			const internal = http.createServer((req, res) => {
+				internalRequests.push(req.url ?? '');
+				res.end('secret');
+			});
+			await new Promise<void>((resolve) => internal.listen(0, '127.0.0.1', resolve));
+			try {
+				const internalUrl = `http://127.0.0.1:${(internal.address() as AddressInfo).port}/latest/meta-data`;
+				const taskId = await taskOnFake();
+				const record = fake.tasks.get(taskId)!.record.response as unknown as IDataObject;
+				// A record naming more split images than a grid has.
+				record.sub_image_urls = Array.from({ length: 40 }, (_, index) => (record.sub_image_urls as string[])[index % 4]);
+				const downloadsBefore = fake.count('GET', /^\/results\//);
+				const result = await call(
+					{ task_id: taskId, success: true, image_url: internalUrl, sub_image_urls: Array(40).fill(internalUrl) },
+					signedQuery(),
+					{ options: { downloadImages: 'split' } },
+				);
+				const items = result.workflowData![0];
+				expect(items).toHaveLength(4);
+				expect(items.every((item) => item.binary?.data?.mimeType === 'image/png')).toBe(true);
+				expect(fake.count('GET', /^\/results\//) - downloadsBefore).toBe(4);
+				expect(internalRequests).toHaveLength(0);
+			} finally {
+				internal.close();
+			}
 		});
 
 		it('a task the API does not know starts nothing and is not remembered', async () => {
