@@ -146,6 +146,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	}
 
 	const submitted = live().filter((state) => state.taskId);
+	// A rate limit never keeps the node past the last item's timeout.
+	gate.endPausesBy(Math.max(...submitted.map((state) => state.submittedAt! + state.plan!.timeoutMs)));
 	let outcomes = new Map<string, PollOutcome>();
 	try {
 		outcomes = await pollUntilDone(
