@@ -8,11 +8,12 @@ import { mapWithConcurrency, RateLimitGate, throwIfCancelled } from '../../../sh
 import type { PollOutcome } from '../../../shared/polling';
 import { pollUntilDone } from '../../../shared/polling';
 import { resultItemsFor } from '../../../shared/resultItems';
+import { earlierSubmission, forgetSubmissions, rememberSubmission } from '../../../shared/seenTasks';
 import { aceApiRequest } from '../../../shared/transport';
 import { editDescription } from './edit.description';
 import { prepareEditBody } from './edit/inputs';
 import type { EditPlan } from './edit/plan';
-import { readEditPlan } from './edit/plan';
+import { editRequestHash, readEditPlan } from './edit/plan';
 
 export const description: INodeProperties[] = editDescription;
 
@@ -20,6 +21,8 @@ export const description: INodeProperties[] = editDescription;
 interface ItemState {
 	itemIndex: number;
 	plan?: EditPlan;
+	/** Names this item's submission in this process (Retry On Fail memory, seenTasks.ts). */
+	submissionKey?: string;
 	body?: IDataObject;
 	taskId?: string;
 	submittedAt?: number;
@@ -47,6 +50,26 @@ function withSubmittedTasks(error: Error, states: ItemState[], failing: ItemStat
 }
 
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const keys: string[] = [];
+	const output = await editItems.call(this, keys);
+	// Finished without throwing: n8n will not retry, so the memory of these submissions can go.
+	forgetSubmissions(keys);
+	return output;
+}
+
+/** The node's run as n8n's "Retry On Fail" sees it: same execution, node and run index on every try. */
+function runIdentity(ctx: IExecuteFunctions): string {
+	let runIndex = '0';
+	try {
+		runIndex = String(ctx.evaluateExpression('{{ $runIndex }}', 0) ?? '0');
+	} catch {
+		// Without a run index, the request hash still tells a loop's different inputs apart.
+	}
+	const node = ctx.getNode();
+	return `${ctx.getExecutionId?.() ?? ''}:${node.id ?? node.name}:${runIndex}`;
+}
+
+async function editItems(this: IExecuteFunctions, keys: string[]): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
 	const continueOnFail = this.continueOnFail();
 	const signal = this.getExecutionCancelSignal?.();
@@ -71,6 +94,21 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	if (!first) return [states.map(errorItem)];
 	const { waitMode, concurrency } = first;
 
+	// n8n's "Retry On Fail" runs this again after a throw: items already submitted wait for their
+	// task instead of paying for a second one.
+	const run = runIdentity(this);
+	for (const state of live()) {
+		state.submissionKey = `${run}:${state.itemIndex}:${editRequestHash(this, state.plan!)}`;
+		keys.push(state.submissionKey);
+		const earlier = earlierSubmission(state.submissionKey);
+		if (earlier) {
+			state.taskId = earlier.taskId;
+			state.submittedAt = earlier.submittedAt;
+			state.result = { task_id: earlier.taskId };
+		}
+	}
+	const unsubmitted = () => live().filter((state) => !state.taskId);
+
 	let callbackUrl: string | undefined;
 	if (waitMode === 'callback') {
 		callbackUrl = await resumeUrlForCallbacks(this, first);
@@ -79,7 +117,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	// 2. Turn files into what the API takes (uploads cost nothing) before any paid submission.
 	let stopping = false;
 	await mapWithConcurrency(
-		live(),
+		unsubmitted(),
 		concurrency,
 		async (state) => {
 			try {
@@ -96,11 +134,11 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 
 	// 3. Submit. A submission is only re-sent where the API cannot have accepted it (transport).
 	let apiToken: string | undefined;
-	if (waitMode === 'none' && live().some((state) => state.plan!.callbackUrl)) {
+	if (waitMode === 'none' && unsubmitted().some((state) => state.plan!.callbackUrl)) {
 		apiToken = String((await this.getCredentials(CREDENTIAL_TYPE)).apiToken ?? '');
 	}
 	await mapWithConcurrency(
-		live(),
+		unsubmitted(),
 		concurrency,
 		async (state) => {
 			const plan = state.plan!;
@@ -124,6 +162,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				state.taskId = answer.task_id;
 				state.submittedAt = Date.now();
 				state.result = answer;
+				rememberSubmission(state.submissionKey!, state.taskId, state.submittedAt);
 			} catch (error) {
 				stopping = !continueOnFail;
 				state.error = error as Error;

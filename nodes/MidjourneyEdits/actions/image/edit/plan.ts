@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import type { IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
@@ -209,4 +210,23 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
 		concurrency: Math.floor(numberIn(ctx, itemIndex, 'Concurrency', options.concurrency ?? 5, 1, 50)),
 		allowPrivateCallbackUrl,
 	};
+}
+
+/**
+ * What one item asks the API for, as a hash: the parameters that shape the request, plus the
+ * identity of its input files (n8n's binary metadata, not the bytes). Not the request body itself:
+ * that carries a fresh upload URL and a fresh signature nonce on every try.
+ */
+export function editRequestHash(ctx: IExecuteFunctions, plan: EditPlan): string {
+	const binary = ctx.getInputData()[plan.itemIndex]?.binary ?? {};
+	const fileOf = (property: string) => {
+		const file = binary[property];
+		return file ? [file.id ?? null, file.fileName ?? null, file.mimeType, file.fileSize ?? null, file.id ? null : file.data] : null;
+	};
+	const files = {
+		image: plan.image.source === 'binary' ? fileOf(plan.image.property) : null,
+		mask: plan.mask.source === 'binary' ? fileOf(plan.mask.property) : null,
+	};
+	const asked = [plan.image, plan.prompt, plan.mode, plan.splitImages, plan.mask, plan.waitMode, plan.callbackUrl ?? null, files];
+	return createHash('sha256').update(JSON.stringify(asked)).digest('hex');
 }
