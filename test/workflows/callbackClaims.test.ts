@@ -2,6 +2,8 @@
  * Issue 12, "Wait for Callback" side: a post to the resume URL is a claim. Only the task records
  * fetched with our token decide whether the execution resumes and what it outputs.
  */
+import { WebhookContext } from 'n8n-core';
+
 import * as callbackResume from '../../nodes/MidjourneyEdits/actions/image/edit/callbackResume';
 import type { FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { startFakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
@@ -102,6 +104,23 @@ describe('resume: the callback wakes, the task record is the result', () => {
 		const refused = await resumeWaitingExecution(waiting, { body: { task_id: taskId }, url: submittedCallbackUrl() });
 		expect(refused.status).toBe('waiting');
 		expect(refused.resumeResponse?.statusCode).toBe(503);
+	});
+});
+
+describe('resume fails closed', () => {
+	it('when the waiting items cannot be read, a signed post for the real finished task answers 503 and resumes nothing', async () => {
+		fake.faults.callbackMode = 'never';
+		const waiting = await runEdit(fake, [{ json: CAT }], callbackMode());
+		const [taskId] = [...fake.tasks.keys()];
+		await fake.waitFor(() => fake.tasks.get(taskId)!.state === 'succeeded', 5000);
+		const real = WebhookContext.prototype.evaluateExpression;
+		jest.spyOn(WebhookContext.prototype, 'evaluateExpression').mockImplementation(function (this: WebhookContext, expression, itemIndex) {
+			if (String(expression).includes('$input.all()')) throw new Error('expression engine unavailable');
+			return real.call(this, expression, itemIndex);
+		});
+		const answer = await resumeWaitingExecution(waiting, { body: { task_id: taskId }, url: submittedCallbackUrl() });
+		expect(answer.status).toBe('waiting');
+		expect(answer.resumeResponse?.statusCode).toBe(503);
 	});
 });
 

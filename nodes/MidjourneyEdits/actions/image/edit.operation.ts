@@ -17,6 +17,9 @@ import { editRequestHash, readEditPlan } from './edit/plan';
 
 export const description: INodeProperties[] = editDescription;
 
+/** Input files read into memory at once while preparing uploads. */
+const MAX_FILES_PREPARED_AT_ONCE = 4;
+
 /** Where one input item stands; every input item ends with output items or an error. */
 interface ItemState {
 	itemIndex: number;
@@ -118,7 +121,8 @@ async function editItems(this: IExecuteFunctions, keys: string[]): Promise<INode
 	let stopping = false;
 	await mapWithConcurrency(
 		unsubmitted(),
-		concurrency,
+		// Each preparation may hold a whole input file (up to 20 MB) in memory: a few at a time.
+		Math.min(concurrency, MAX_FILES_PREPARED_AT_ONCE),
 		async (state) => {
 			try {
 				state.body = await prepareEditBody(this, state.plan!, gate, signal);

@@ -42,6 +42,11 @@ export async function resumeFromCallback(this: IWebhookFunctions): Promise<IWebh
 	const download = options.downloadImages ?? 'none';
 
 	const waiting = waitingEntries(this);
+	if (!waiting) {
+		// Fail closed: without knowing what the execution waits for, nothing can be checked.
+		res.status(503).json({ error: 'Could not read what this execution waits for; try again later' });
+		return { noWebhookResponse: true };
+	}
 	const taskIds = waiting.flatMap((entry) => ('taskId' in entry ? [entry.taskId] : []));
 	if (!taskIds.includes(current)) {
 		// Signed for this execution but not for what it waits for now: a late callback from an
@@ -111,16 +116,17 @@ async function resumeOnce(
 /**
  * The items the waiting node handed n8n (they are this webhook's input): an item with a task_id
  * waits for that task; any other (an item that failed before submitting, under "Continue On Fail")
- * comes out as it is. Read through an expression, the one way a webhook sees its node's input.
+ * comes out as it is. Read through an expression, the one way a webhook sees its node's input;
+ * undefined when that fails.
  */
-function waitingEntries(ctx: IWebhookFunctions): WaitingEntry[] {
+function waitingEntries(ctx: IWebhookFunctions): WaitingEntry[] | undefined {
 	let items: unknown;
 	try {
 		items = JSON.parse(String(ctx.evaluateExpression('{{ JSON.stringify($input.all().map((item) => item.json)) }}', 0)));
 	} catch {
-		return [];
+		return undefined;
 	}
-	if (!Array.isArray(items)) return [];
+	if (!Array.isArray(items)) return undefined;
 	return items.map((json) => {
 		const data = isObject(json) ? json : {};
 		return typeof data.task_id === 'string' && data.task_id !== '' ? { taskId: data.task_id } : { passThrough: data };
