@@ -52,8 +52,8 @@ export class RateLimitGate {
 		this.notAfter = deadline;
 	}
 
-	async waitForTurn(deadline?: number): Promise<void> {
-		const until = Math.min(this.pausedUntil, this.notAfter, deadline ?? Infinity);
+	async waitForTurn(): Promise<void> {
+		const until = Math.min(this.pausedUntil, this.notAfter);
 		const wait = until - Date.now();
 		if (wait > 0) await pauseUnlessCancelled(wait, this.signal);
 	}

@@ -36,8 +36,6 @@ export interface AceRequestOptions {
 	maxAttempts?: number;
 	/** Prefix for error messages, naming the step (e.g. "Uploading the input image failed"). */
 	errorPrefix?: string;
-	/** Epoch ms the item's own timeout ends: no retry wait (Retry-After, backoff) reaches past it. */
-	deadline?: number;
 }
 
 const REQUEST_TIMEOUT_MS = 60_000;
@@ -146,7 +144,7 @@ async function sendWithRetries(
 ): Promise<IDataObject> {
 	const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS[options.stage];
 	for (let attempt = 1; ; attempt++) {
-		await options.gate?.waitForTurn(options.deadline);
+		await options.gate?.waitForTurn();
 		const outcome = await sendOnce(ctx, request, options.signal);
 		if (outcome.ok) return outcome.body;
 
@@ -157,16 +155,14 @@ async function sendWithRetries(
 			failure.retryAfterSeconds !== undefined ? failure.retryAfterSeconds * 1000 : undefined;
 		// A host that refuses connections rarely comes back within seconds: give up sooner.
 		const attemptsAllowed = failure.status === undefined ? Math.min(maxAttempts, 3) : maxAttempts;
-		const waitMs = retryAfterMs ?? backoffMs(attempt);
-		// Waiting past the item's own timeout would only end in its timeout error later.
-		const outlivesDeadline = options.deadline !== undefined && Date.now() + waitMs > options.deadline;
-		if (!mayRetry || attempt >= attemptsAllowed || (retryAfterMs ?? 0) > MAX_RETRY_AFTER_MS || outlivesDeadline) {
+		if (!mayRetry || attempt >= attemptsAllowed || (retryAfterMs ?? 0) > MAX_RETRY_AFTER_MS) {
 			throw failureToNodeApiError(ctx.getNode(), failure, options.stage, {
 				itemIndex: options.itemIndex,
 				attempts: attempt,
 				prefix: options.errorPrefix,
 			});
 		}
+		const waitMs = retryAfterMs ?? backoffMs(attempt);
 		if (failure.status === 429 && options.gate) {
 			options.gate.slowDown(waitMs);
 		} else {
