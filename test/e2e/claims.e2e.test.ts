@@ -6,6 +6,7 @@
  * Case 5: the API token never follows a redirect to another origin.
  * Case 7: "Retry On Fail" does not submit (bill) the items again.
  * The fake Ace Data Cloud API and the test's own listeners run in this jest process on loopback.
+ * CLAIMS_N8N=1x runs the same cases against n8n 1.x (N8N_1X_VERSION, on this machine's Node 20).
  */
 import { randomUUID } from 'crypto';
 import http from 'http';
@@ -13,11 +14,13 @@ import type { AddressInfo } from 'net';
 
 import { startFakeAceDataCloud, type FakeAceDataCloud, type FakeTask } from '../fake-api/fakeAceDataCloud';
 import { loadFixture, N8nInstance, nodeOutput, type CreatedCredential, type WorkflowFixture } from './n8nInstance';
+import { credentialExtrasFor, N8N_1X_VERSION, n8nEnvironmentFor } from './n8nVersions';
 import { countExecutions, nodeOutputItems, postJson, untilWaiting, withNodeParameters } from './support';
 
 const API_TOKEN = 'e2e-claims-token-7c1f3a9e5b2d';
 const SOURCE_IMAGE = 'https://cdn.example.com/e2e/source-cat.png';
 const ATTACKER_IMAGE = 'https://attacker.example/x.png';
+const N8N_VERSION = process.env.CLAIMS_N8N === '1x' ? N8N_1X_VERSION : undefined;
 
 interface Listener {
 	url: string;
@@ -48,7 +51,7 @@ function withNodeSettings(fixture: WorkflowFixture, nodeName: string, settings: 
 	return { ...fixture, nodes: fixture.nodes.map((node) => (node.name === nodeName ? { ...node, ...settings } : node)) };
 }
 
-describe('callbacks are claims, inside a real n8n', () => {
+describe(`callbacks are claims, inside a real n8n ${N8N_VERSION ?? '2.x'}`, () => {
 	let fake: FakeAceDataCloud;
 	let n8n: N8nInstance;
 	let credential: CreatedCredential;
@@ -59,11 +62,11 @@ describe('callbacks are claims, inside a real n8n', () => {
 	beforeAll(async () => {
 		fake = await startFakeAceDataCloud({ port: 0, validTokens: [API_TOKEN], jobDurationMs: 500 });
 		internal = await listen((_req, res) => res.writeHead(200, { 'content-type': 'image/png' }).end('internal secret'));
-		n8n = await N8nInstance.start();
+		n8n = await N8nInstance.start({ n8nVersion: N8N_VERSION, env: n8nEnvironmentFor(N8N_VERSION) });
 		credential = await n8n.createCredential({
 			name: 'Ace Data Cloud (e2e claims)',
 			type: 'aceDataCloudApi',
-			data: { apiToken: API_TOKEN, baseUrl: fake.url, platformBaseUrl: fake.url },
+			data: { apiToken: API_TOKEN, baseUrl: fake.url, platformBaseUrl: fake.url, ...credentialExtrasFor(N8N_VERSION) },
 		});
 	});
 
@@ -104,8 +107,12 @@ describe('callbacks are claims, inside a real n8n', () => {
 
 		fake.finishTask(task.id, 'success');
 		expect((await postJson(task.callbackUrl!, forged)).status).toBe(200);
-		const finished = await n8n.waitForExecutionToFinish(executionId, 30_000);
-		expect(finished.status).toBe('success');
+		// n8n 1.x briefly shows a resuming execution as finished before the resumed run is saved: wait
+		// for the run of the node after the wait.
+		const finished = await n8n.waitForExecution(
+			(candidate) => candidate.id === executionId && candidate.status === 'success' && Boolean(candidate.data?.resultData.runData['After Callback']),
+			{ timeoutMs: 30_000 },
+		);
 		const [item] = nodeOutput(finished, 'Midjourney Edits');
 		expect(item.image_url).toBe((task.record.response as { image_url: string }).image_url);
 		expect(JSON.stringify(item)).not.toContain('attacker');
@@ -149,7 +156,7 @@ describe('callbacks are claims, inside a real n8n', () => {
 			const redirected = await n8n.createCredential({
 				name: `Ace Data Cloud (redirecting ${randomUUID().slice(0, 6)})`,
 				type: 'aceDataCloudApi',
-				data: { apiToken: API_TOKEN, baseUrl: redirecting.url, platformBaseUrl: redirecting.url },
+				data: { apiToken: API_TOKEN, baseUrl: redirecting.url, platformBaseUrl: redirecting.url, ...credentialExtrasFor(N8N_VERSION) },
 			});
 			const webhookPath = `mj-claims-redirect-${randomUUID().slice(0, 8)}`;
 			const workflow = await n8n.deployWorkflow(
