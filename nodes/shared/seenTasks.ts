@@ -56,19 +56,30 @@ export function rememberTaskOnce(ctx: IWebhookFunctions, taskId: string): boolea
  * Bounded and forgotten once the node finishes without throwing; a restart forgets it, but a restart
  * also ends the retry loop.
  */
-const submittedInThisProcess = new Map<string, { taskId: string; submittedAt: number }>();
+/**
+ * What a try did with an item: a task id, or (taskId undefined) a submission that failed in a way
+ * that may still have created and billed a task (a 5xx, a dropped connection): that one is not sent
+ * again by a retry either.
+ */
+export interface EarlierSubmission {
+	taskId?: string;
+	submittedAt: number;
+	uncertainFailure?: string;
+}
+
+const submittedInThisProcess = new Map<string, EarlierSubmission>();
 const MAX_SUBMITTED_IN_PROCESS = 10_000;
 
-export function rememberSubmission(key: string, taskId: string, submittedAt: number): void {
+export function rememberSubmission(key: string, submission: EarlierSubmission): void {
 	submittedInThisProcess.delete(key);
-	submittedInThisProcess.set(key, { taskId, submittedAt });
+	submittedInThisProcess.set(key, submission);
 	if (submittedInThisProcess.size > MAX_SUBMITTED_IN_PROCESS) {
 		const oldest = submittedInThisProcess.keys().next().value;
 		if (oldest !== undefined) submittedInThisProcess.delete(oldest);
 	}
 }
 
-export function earlierSubmission(key: string): { taskId: string; submittedAt: number } | undefined {
+export function earlierSubmission(key: string): EarlierSubmission | undefined {
 	return submittedInThisProcess.get(key);
 }
 

@@ -38,6 +38,16 @@ describe('Retry On Fail never re-bills', () => {
 		expect(result.nodeOutputs('Midjourney Edits')[0].json.task_id).toBe([...fake.tasks.keys()][0]);
 	}, 60_000);
 
+	it('a submission that failed with a 5xx (the task may exist and be billed) is not sent again by a retry', async () => {
+		fake.faults.submitServerError = 1;
+		fake.faults.serverErrorCreatesTask = true;
+		const result = await runEdit(fake, [{ json: CAT }], { options: { pollIntervalSeconds: 1 } }, retrying);
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toMatch(/not submitted again/);
+		expect(String((result.error as { description?: string }).description)).toMatch(/Task → Get Many/);
+		expect(fake.count('POST', '/midjourney/edits')).toBe(1);
+	}, 60_000);
+
 	it('a later execution with the same input submits again (the memory is per execution)', async () => {
 		await runEdit(fake, [{ json: CAT }], { options: { pollIntervalSeconds: 1 } }, retrying);
 		await runEdit(fake, [{ json: CAT }], { options: { pollIntervalSeconds: 1 } }, retrying);

@@ -3,8 +3,8 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { callbackLinkKindOf, isPlainlyPrivateUrl, signCallbackUrl } from '../../../shared/callbackSignature';
 import { CREDENTIAL_TYPE, EDITS_PATH } from '../../../shared/constants';
-import { taskFailureToNodeApiError } from '../../../shared/errors';
-import { mapWithConcurrency, RateLimitGate, throwIfCancelled } from '../../../shared/pacing';
+import { apiFailureOf, cannotHaveBeenAccepted, taskFailureToNodeApiError } from '../../../shared/errors';
+import { ExecutionCancelledSignal, mapWithConcurrency, RateLimitGate, throwIfCancelled } from '../../../shared/pacing';
 import type { PollOutcome } from '../../../shared/polling';
 import { pollUntilDone } from '../../../shared/polling';
 import { resultItemsFor } from '../../../shared/resultItems';
@@ -104,10 +104,18 @@ async function editItems(this: IExecuteFunctions, keys: string[]): Promise<INode
 		state.submissionKey = `${run}:${state.itemIndex}:${editRequestHash(this, state.plan!)}`;
 		keys.push(state.submissionKey);
 		const earlier = earlierSubmission(state.submissionKey);
-		if (earlier) {
+		if (earlier?.taskId) {
 			state.taskId = earlier.taskId;
 			state.submittedAt = earlier.submittedAt;
 			state.result = { task_id: earlier.taskId };
+		} else if (earlier?.uncertainFailure) {
+			fail(
+				state,
+				new NodeOperationError(this.getNode(), `The edit was not submitted again (item ${state.itemIndex + 1})`, {
+					itemIndex: state.itemIndex,
+					description: `An earlier try of this node failed while submitting it (${earlier.uncertainFailure}), and the API may have created and billed that task. Check with "Task → Get Many" before running the item again.`,
+				}),
+			);
 		}
 	}
 	const unsubmitted = () => live().filter((state) => !state.taskId);
@@ -166,10 +174,13 @@ async function editItems(this: IExecuteFunctions, keys: string[]): Promise<INode
 				state.taskId = answer.task_id;
 				state.submittedAt = Date.now();
 				state.result = answer;
-				rememberSubmission(state.submissionKey!, state.taskId, state.submittedAt);
+				rememberSubmission(state.submissionKey!, { taskId: state.taskId, submittedAt: state.submittedAt });
 			} catch (error) {
 				stopping = !continueOnFail;
 				state.error = error as Error;
+				if (mayHaveCreatedTask(error)) {
+					rememberSubmission(state.submissionKey!, { submittedAt: Date.now(), uncertainFailure: state.error.message });
+				}
 			}
 		},
 		() => stopping || (signal?.aborted ?? false),
@@ -234,6 +245,15 @@ async function editItems(this: IExecuteFunctions, keys: string[]): Promise<INode
 		}
 	}
 	return [output];
+}
+
+/** Whether a failed submission may still have created (and billed) a task. */
+function mayHaveCreatedTask(error: unknown): boolean {
+	if (error instanceof ExecutionCancelledSignal) return false;
+	const failure = apiFailureOf(error);
+	if (!failure) return true; // answered, but without a task id
+	if (failure.status === undefined) return !cannotHaveBeenAccepted(failure);
+	return failure.status >= 500;
 }
 
 /**
