@@ -1,8 +1,9 @@
 import type {
-	IAuthenticateGeneric,
+	ICredentialDataDecryptedObject,
 	Icon,
 	ICredentialTestRequest,
 	ICredentialType,
+	IHttpRequestOptions,
 	INodeProperties,
 } from 'n8n-workflow';
 
@@ -34,6 +35,15 @@ export class AceDataCloudApi implements ICredentialType {
 				'Your Ace Data Cloud API token (Platform → Applications → Credentials). It is sent as "Bearer" authorization.',
 		},
 		{
+			displayName: 'Platform Token',
+			name: 'platformToken',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			description:
+				'Only needed to edit files from a previous node (binary data): the platform\'s file upload takes this token, not the API token. It starts with "platform-"; get it in the Ace Data Cloud console (https://platform.acedata.cloud, your account\'s platform token). Leave empty if you only edit image URLs.',
+		},
+		{
 			displayName: 'API Base URL',
 			name: 'baseUrl',
 			type: 'string',
@@ -50,13 +60,27 @@ export class AceDataCloudApi implements ICredentialType {
 		},
 	];
 
-	authenticate: IAuthenticateGeneric = {
-		type: 'generic',
-		properties: {
-			headers: {
-				Authorization: '=Bearer {{$credentials.apiToken}}',
-			},
-		},
+	/**
+	 * Two tokens, one credential: the platform's file upload takes the platform token, everything else
+	 * the API token. n8n applies this to every request made through httpRequestWithAuthentication, so
+	 * the node never reads a token itself (the community rule) and the choice is made here, per
+	 * request, from the request's URL: only a request to the files endpoint under the "Platform Base
+	 * URL" gets the platform token, and it never gets the API token (with no platform token it goes
+	 * without authorization; the node refuses before that). A generic `authenticate` cannot see the
+	 * request, and a second credential type would make every user of URL input set up two credentials.
+	 */
+	authenticate = async (
+		credentials: ICredentialDataDecryptedObject,
+		requestOptions: IHttpRequestOptions,
+	): Promise<IHttpRequestOptions> => {
+		const forUpload = isPlatformUpload(credentials, requestOptions);
+		const token = String((forUpload ? credentials.platformToken : credentials.apiToken) ?? '').trim();
+		const headers = { ...(requestOptions.headers ?? {}) };
+		for (const name of Object.keys(headers)) {
+			if (name.toLowerCase() === 'authorization') delete headers[name];
+		}
+		if (token !== '') headers.Authorization = `Bearer ${token}`;
+		return { ...requestOptions, headers };
 	};
 
 	// Asking for an empty batch of tasks is free and creates nothing, yet still checks the token
@@ -70,4 +94,15 @@ export class AceDataCloudApi implements ICredentialType {
 			body: { action: 'retrieve_batch', ids: [] },
 		},
 	};
+}
+
+/** The platform's files endpoint (nodes/shared/constants.ts FILES_PATH); credentials cannot import node code. */
+const PLATFORM_FILES_PATH = '/api/v1/files';
+
+/** True for a request to the files endpoint under the credential's Platform Base URL. */
+function isPlatformUpload(credentials: ICredentialDataDecryptedObject, request: IHttpRequestOptions): boolean {
+	const platformBase = String(credentials.platformBaseUrl || 'https://platform.acedata.cloud').trim().replace(/\/+$/, '');
+	const url = `${request.baseURL ?? ''}${request.url ?? ''}`;
+	const filesUrl = `${platformBase}${PLATFORM_FILES_PATH}`;
+	return url === filesUrl || url.startsWith(`${filesUrl}/`) || url.startsWith(`${filesUrl}?`);
 }

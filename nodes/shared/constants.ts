@@ -12,7 +12,13 @@ export const MIDJOURNEY_MODES = ['fast', 'relax', 'turbo'] as const;
 export type MidjourneyMode = (typeof MIDJOURNEY_MODES)[number];
 
 /**
- * retrieve_batch takes `offset`/`limit`; its default page size is not documented, so we always
- * send an explicit limit and never ask for more than this many ids in one request (assumption).
+ * retrieve_batch pages. The vendor's OpenAPI file documents a default `limit` of 12 and no maximum.
+ * We ask for up to 50 ids per request, with an explicit `limit`: while the API serves such pages,
+ * a poll round of up to 50 tasks costs one request (the benchmark's figure). If the API cuts pages
+ * short, fetchTaskRecords asks again for the missing ids in pages no bigger than the one it filled
+ * (a silent cap of 12 then costs as many requests as pages of 12 would); if it refuses a page that
+ * big as invalid (400), it falls back to the documented 12. Assumption: an unknown maximum is
+ * either honoured, capped silently, or refused with a 400.
  */
-export const MAX_IDS_PER_TASKS_REQUEST = 50;
+export const TASKS_PAGE_SIZE = 50;
+export const TASKS_DOCUMENTED_PAGE_LIMIT = 12;

@@ -62,6 +62,60 @@ function apiSaid(failure: ApiFailure): string {
 	return said ? ` The API said: ${said}${trace}.` : trace;
 }
 
+const CONSOLE_URL = 'https://platform.acedata.cloud';
+
+/** Error codes that are about the token, whatever HTTP status carries them (400 or 401). */
+const TOKEN_ERROR_CODES = new Set(['no_token', 'disabled', 'token_mismatched', 'invalid_token', 'token_expired']);
+
+/**
+ * A token problem is never a problem with the node's fields. Which token depends on the request:
+ * the upload takes the Platform Token, everything else the API Token. Messages repeat what the API
+ * said about THIS service and never claim a token works (or not) for every Ace Data Cloud service:
+ * the vendor's own sources disagree on that.
+ */
+function explainTokenProblem(
+	failure: ApiFailure,
+	stage: RequestStage,
+	said: string,
+): { message: string; description: string } | undefined {
+	const code = failure.code ?? '';
+	if (!TOKEN_ERROR_CODES.has(code) && failure.status !== 401) return undefined;
+	const upload = stage === 'upload';
+	const field = upload ? 'Platform Token' : 'API Token';
+	const where = upload
+		? `the platform token from the Ace Data Cloud console (${CONSOLE_URL}); it starts with "platform-"`
+		: `the API token of an application that has the Midjourney service, from the Ace Data Cloud console (${CONSOLE_URL}, Applications → Credentials)`;
+	const fix = `Put ${where} in the "${field}" field of your "Ace Data Cloud API" credential and save it.`;
+	const what = upload ? 'the platform file upload' : 'the Ace Data Cloud API';
+	switch (code) {
+		case 'no_token':
+			return { message: `No token reached ${what} (the "${field}" is empty or was not sent)`, description: `${fix}${said}` };
+		case 'disabled':
+			return {
+				message: `The token or its application is disabled (${what})`,
+				description: `Enable the application or token in the Ace Data Cloud console (${CONSOLE_URL}), or create a new token; then update the "${field}" in your credential.${said}`,
+			};
+		case 'token_mismatched':
+			return {
+				message: `The "${field}" does not match this service (Midjourney), the API says`,
+				description: `The token is valid but not for this service. ${fix}${said}`,
+			};
+		case 'token_expired':
+			return { message: `The "${field}" has expired`, description: `Create a new token in the console. ${fix}${said}` };
+		default:
+			if (upload) {
+				return {
+					message: 'The Ace Data Cloud platform rejected the Platform Token for the file upload',
+					description: `The platform's file upload takes a platform token (it starts with "platform-"), not the API token. Add or check the "Platform Token" in your "Ace Data Cloud API" credential (from the Ace Data Cloud console, ${CONSOLE_URL}); as a workaround, put the image somewhere public and use "Image Source: Image URL".${said}`,
+				};
+			}
+			return {
+				message: 'The Ace Data Cloud API rejected the API token',
+				description: `Check the API Token in your "Ace Data Cloud API" credential: copy it again from ${CONSOLE_URL} (Applications → Credentials) and save the credential.${said}`,
+			};
+	}
+}
+
 /** Turns a failure into the message and description shown in n8n's error panel. */
 export function explainApiFailure(
 	failure: ApiFailure,
@@ -83,34 +137,30 @@ export function explainApiFailure(
 			description: `Check that n8n can reach the API Base URL set in the credential, and any proxy settings.${said}`,
 		};
 	}
-	if (status === 401 && stage === 'upload') {
+	const tokenProblem = explainTokenProblem(failure, stage, said);
+	if (tokenProblem) return tokenProblem;
+	if (failure.code === 'no_api') {
 		return {
-			message: 'The Ace Data Cloud platform rejected the API token for the file upload',
-			description: `The upload to the platform's files endpoint used the API Token from your "Ace Data Cloud API" credential (sent to its "Platform Base URL"). Check that token, or whether your account needs a platform token for uploads; as a workaround, put the image somewhere public and use "Image Source: Image URL".${said}`,
+			message: 'The Midjourney service is not enabled for this Ace Data Cloud application',
+			description: `The API answered "no_api": the application your API Token belongs to has not acquired the Midjourney service. In the Ace Data Cloud console (${CONSOLE_URL}), open the Midjourney service and acquire (apply for) it for this application, or use a token of an application that has it. Nothing was billed.${said}`,
 		};
 	}
-	if (status === 401) {
-		return {
-			message: 'The Ace Data Cloud API rejected the API token',
-			description: `Check the API Token in your "Ace Data Cloud API" credential: copy it again from https://platform.acedata.cloud and save the credential.${said}`,
-		};
-	}
-	if (status === 403) {
+	if (status === 403 || failure.code === 'used_up' || failure.code === 'forbidden') {
 		if (failure.code === 'used_up') {
 			return {
 				message: 'Your Ace Data Cloud balance is used up',
-				description: `Top up your balance at https://platform.acedata.cloud, then run the workflow again.${said}`,
+				description: `Top up your balance (or buy a package for the Midjourney service) at ${CONSOLE_URL}, then run the workflow again. Nothing was billed for this request.${said}`,
 			};
 		}
-		if (failure.code === 'disabled') {
+		if (failure.code === 'forbidden' || stage === 'submit') {
 			return {
-				message: 'This Ace Data Cloud token or application is disabled',
-				description: `Enable it (or create a new token) at https://platform.acedata.cloud and update the credential.${said}`,
+				message: 'Midjourney refused this request (content moderation)',
+				description: `Reword the prompt or use another image: Midjourney's moderators rejected it.${said}`,
 			};
 		}
 		return {
-			message: 'Midjourney refused this request (content moderation)',
-			description: `Reword the prompt or use another image: Midjourney's moderators rejected it.${said}`,
+			message: `Ace Data Cloud refused the request (HTTP 403)`,
+			description: `Check your account and the service's settings at ${CONSOLE_URL}.${said}`,
 		};
 	}
 	if (status === 429) {
@@ -132,6 +182,12 @@ export function explainApiFailure(
 		return {
 			message: 'The Ace Data Cloud API rejected the request as invalid',
 			description: `Check the node's fields (image URL, prompt, mode, mask).${said}`,
+		};
+	}
+	if (status === 404) {
+		return {
+			message: `The ${stage === 'upload' ? 'platform upload' : 'Ace Data Cloud API'} answered 404 (not found)`,
+			description: `Check the "${stage === 'upload' ? 'Platform Base URL' : 'API Base URL'}" in your credential (leave it at its default unless you use a proxy).${said}`,
 		};
 	}
 	if (status === 504) {

@@ -88,7 +88,9 @@ export async function resultItemsFor(
 		} catch (error) {
 			const explained = await explainSplitFailure(ctx, error, result, quarter, pairedItemIndex);
 			if (!continueOnFail) throw explained;
-			items.push({ json: { ...json, error: explained.message }, pairedItem });
+			// The description says whether the grid can still be downloaded: keep it in the item too.
+			const { description } = explained as { description?: string | null };
+			items.push({ json: { ...json, error: explained.message, ...(description ? { description } : {}) }, pairedItem });
 		}
 	}
 	return items;

@@ -96,6 +96,26 @@ export async function aceApiRequest(
 }
 
 /**
+ * The platform's upload takes a platform token, not the API token (contract, files section). Without
+ * one an upload can only fail, so we say what to do before sending anything. The token itself is
+ * applied by the credential's `authenticate`, which picks it for upload requests only.
+ */
+export async function assertPlatformTokenForUploads(ctx: AceContext, itemIndex?: number): Promise<void> {
+	const credentials = await ctx.getCredentials(CREDENTIAL_TYPE);
+	const token = typeof credentials.platformToken === 'string' ? credentials.platformToken.trim() : '';
+	if (token !== '') return;
+	throw new NodeOperationError(
+		ctx.getNode(),
+		'The "Platform Token" in the Ace Data Cloud credential is empty: it is needed to upload the input image',
+		{
+			itemIndex,
+			description:
+				'Images from a previous node (binary data) are uploaded to the Ace Data Cloud platform first, and its upload takes a platform token (it starts with "platform-"), not the API token. Copy it from the Ace Data Cloud console (https://platform.acedata.cloud) into the credential\'s "Platform Token" field, or use "Image Source: Image URL" with a public link. Nothing was uploaded or submitted.',
+		},
+	);
+}
+
+/**
  * Uploads a file to the platform's files endpoint and returns its public URL. The multipart body
  * is built by hand because community nodes may not ship a form-data dependency.
  */
@@ -104,6 +124,7 @@ export async function uploadFileToPlatform(
 	file: { data: Buffer; fileName: string; mimeType: string },
 	options: Omit<AceRequestOptions, 'stage'>,
 ): Promise<string> {
+	await assertPlatformTokenForUploads(ctx, options.itemIndex);
 	const { platformBaseUrl } = await getBaseUrls(ctx);
 	const boundary = `----n8nMidjourneyEdits${randomBytes(12).toString('hex')}`;
 	const safeName = file.fileName.replace(/["\r\n\\]/g, '_');
@@ -162,13 +183,24 @@ async function sendWithRetries(
 				prefix: options.errorPrefix,
 			});
 		}
-		const waitMs = retryAfterMs ?? backoffMs(attempt);
+		const waitMs = failure.status === 429 ? waitAfterRateLimitMs(failure, attempt) : (retryAfterMs ?? backoffMs(attempt));
 		if (failure.status === 429 && options.gate) {
 			options.gate.slowDown(waitMs);
 		} else {
 			await pauseUnlessCancelled(waitMs, options.signal);
 		}
 	}
+}
+
+/**
+ * How long to hold back after a 429. No vendor source says a 429 carries Retry-After (the vendor's
+ * SDK backs off on its own): we honour it when present, and otherwise back off exponentially from
+ * `baseMs` (1 s, 2 s, 4 s ... with jitter, capped at a minute) for each 429 in a row. Callers bound
+ * the result by the user's timeout.
+ */
+export function waitAfterRateLimitMs(failure: ApiFailure, consecutive429s: number, baseMs = 1000): number {
+	if (failure.retryAfterSeconds !== undefined) return failure.retryAfterSeconds * 1000;
+	return backoffMs(consecutive429s, baseMs, 60_000);
 }
 
 type SendOutcome = { ok: true; body: IDataObject } | { ok: false; failure: ApiFailure };
@@ -235,6 +267,8 @@ function parseBody(raw: unknown): IDataObject | undefined {
 			return undefined;
 		}
 	}
+	// A JSON `null` is how some of the vendor's clients see an unknown task id: the same as `{}`.
+	if (value === null) return {};
 	return isObject(value) ? value : undefined;
 }
 

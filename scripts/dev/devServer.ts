@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-hardcoded-secrets, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * `npm start` and `npm run sandbox` (run through scripts/start.mjs, which builds the package and
  * compiles this file first).
@@ -11,7 +12,7 @@
 import * as os from 'os';
 import * as path from 'path';
 
-import { startFakeAceDataCloud, type FakeAceDataCloud } from '../../test/fake-api/fakeAceDataCloud';
+import { DEFAULT_PLATFORM_TOKEN, startFakeAceDataCloud, type FakeAceDataCloud } from '../../test/fake-api/fakeAceDataCloud';
 import { loadFixture, N8nInstance, type N8nOwner } from '../../test/e2e/n8nInstance';
 import { packPackage, provisionN8n } from '../../test/e2e/packageUnderTest';
 
@@ -88,7 +89,7 @@ const say = (line: string) => process.stderr.write(`[start] ${line}\n`);
 
 /** Points the sandbox credential at this run's fake (creating it the first time); returns its id. */
 async function upsertSandboxCredential(n8n: N8nInstance, fakeUrl: string): Promise<{ id: string; name: string }> {
-	const data = { apiToken: SANDBOX_TOKEN, baseUrl: fakeUrl, platformBaseUrl: fakeUrl };
+	const data = { apiToken: SANDBOX_TOKEN, platformToken: DEFAULT_PLATFORM_TOKEN, baseUrl: fakeUrl, platformBaseUrl: fakeUrl };
 	const listed = await n8n.publicApi<{ data: Array<{ id: string; name: string; type: string }> }>('GET', '/credentials?limit=250');
 	const existing = listed.data.find((credential) => credential.name === SANDBOX_CREDENTIAL_NAME && credential.type === 'aceDataCloudApi');
 	if (existing) {

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-hardcoded-secrets, @n8n/community-nodes/no-restricted-globals -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * Callbacks inside a real n8n 2.41.1 (issue 4): the Midjourney Edits Trigger started by signed
  * callbacks (and not by forged or repeated ones), and the action node's "Wait for Callback" mode
@@ -9,13 +10,12 @@ import { randomUUID } from 'crypto';
 import { SIGNATURE_PARAMS, signCallbackUrl } from '../../nodes/shared/callbackSignature';
 import { startFakeAceDataCloud, type FakeAceDataCloud, type FakeTask } from '../fake-api/fakeAceDataCloud';
 import { loadFixture, N8nInstance, nodeOutput, type CreatedCredential, type N8nExecution } from './n8nInstance';
-import { countExecutions, postJson, sleep, withNodeParameters } from './support';
+import { executionsBeforeMarker, triggerTaskId } from './marker';
+import { countExecutions, postJson, withNodeParameters } from './support';
 
 // Looks like a real token, so finding it in n8n's log or stored executions would mean a leak.
 const API_TOKEN = 'e2e-callback-token-4b8e1d9c7a52f0';
 const SOURCE_IMAGE = 'https://cdn.example.com/e2e/source-dog.png';
-/** How long to watch for executions that must not start (n8n starts one within a second). */
-const NOTHING_STARTS_WITHIN_MS = 3000;
 /** Timeout of the "Wait for Callback" run that never gets its callback. */
 const SHORT_TIMEOUT_SECONDS = 8;
 
@@ -66,13 +66,12 @@ describe('callbacks inside a real n8n', () => {
 	async function startCallbackModeEdit(
 		prompt: string,
 		timeoutSeconds?: number,
-	): Promise<{ workflowId: string; waiting: N8nExecution; task: FakeTask; startedAt: number }> {
+	): Promise<{ workflowId: string; waiting: N8nExecution; task: FakeTask; submittedAt: number; seenWaitingAt: number }> {
 		const webhookPath = `mj-callback-${randomUUID().slice(0, 8)}`;
 		let fixture = loadFixture('callback-mode-via-webhook', { WEBHOOK_ID: randomUUID(), WEBHOOK_PATH: webhookPath, ...credentialValues() });
 		if (timeoutSeconds !== undefined) fixture = withNodeParameters(fixture, 'Midjourney Edits', { options: { timeoutSeconds } });
 		const workflow = await n8n.deployWorkflow(fixture);
 
-		const startedAt = Date.now();
 		const response = await n8n.callWebhook(webhookPath, { imageUrl: SOURCE_IMAGE, prompt });
 		// "Respond: Immediately": the webhook answers before the edit is even submitted.
 		expect(response.status).toBe(200);
@@ -80,8 +79,13 @@ describe('callbacks inside a real n8n', () => {
 			workflowId: workflow.id,
 			timeoutMs: 20_000,
 		});
+		const seenWaitingAt = Date.now();
 		const task = await fake.waitFor(() => [...fake.tasks.values()].find((candidate) => candidate.record.request.prompt === prompt), 10_000);
-		return { workflowId: workflow.id, waiting, task, startedAt };
+		// When the submission reached the API: the node starts its timeout after that answer, and before
+		// the execution was seen waiting. These two bound waitTill, however busy the machine is.
+		const submission = fake.requests.find((entry) => entry.path === '/midjourney/edits' && (entry.body as { prompt?: string })?.prompt === prompt);
+		if (!submission) throw new Error(`the fake saw no submission with the prompt "${prompt}"`);
+		return { workflowId: workflow.id, waiting, task, submittedAt: submission.at, seenWaitingAt };
 	}
 
 	beforeAll(async () => {
@@ -145,8 +149,10 @@ describe('callbacks inside a real n8n', () => {
 				}),
 			);
 			expect(Object.keys(received).filter((key) => key.startsWith('mj_'))).toEqual([]);
-			await sleep(NOTHING_STARTS_WITHIN_MS);
-			expect(await countExecutions(n8n, trigger.workflowId)).toBe(1);
+			// The API called back once; that one callback started one execution, counted after a later one's (marker.ts).
+			expect(fake.callbacks.filter((entry) => entry.taskId === task.id)).toHaveLength(1);
+			const before = await executionsBeforeMarker(n8n, fake, { ...trigger, token: API_TOKEN });
+			expect(before.map(triggerTaskId)).toEqual([task.id]);
 		});
 
 		it('answers 401 to an unsigned callback and 403 to a tampered or foreign signature, and starts nothing', async () => {
@@ -170,13 +176,14 @@ describe('callbacks inside a real n8n', () => {
 			expect(unsigned).toEqual({ status: 401, body: { error: 'Signature required' } });
 			expect(tamperedAnswer).toEqual({ status: 403, body: { error: 'Invalid signature' } });
 			expect(foreignAnswer).toEqual({ status: 403, body: { error: 'Invalid signature' } });
-			await sleep(NOTHING_STARTS_WITHIN_MS);
-			expect(await countExecutions(n8n, trigger.workflowId)).toBe(0);
+			// Those answers are the node's own (n8n starts nothing for a request the node answered itself).
 
-			// The same body on the genuinely signed URL does start it: the zero above is the signature's doing.
+			// The same body on the genuinely signed URL does start it: the refusals above are the signature's
+			// doing. Sent after them, its execution also shows that they started none.
 			const genuine = await fake.deliverCallback(task.id);
 			expect(genuine.status).toBe(200);
-			await n8n.waitForExecution((candidate) => candidate.status === 'success', { workflowId: trigger.workflowId, timeoutMs: 15_000 });
+			const started = await n8n.waitForExecution((candidate) => candidate.status === 'success', { workflowId: trigger.workflowId, timeoutMs: 15_000 });
+			expect(triggerTaskId(started)).toBe(task.id);
 			expect(await countExecutions(n8n, trigger.workflowId)).toBe(1);
 		});
 
@@ -197,8 +204,8 @@ describe('callbacks inside a real n8n', () => {
 			// A third copy, much later, posted by hand: acknowledged as a duplicate.
 			const again = await postJson(task.callbackUrl!, task.record.response);
 			expect(again).toEqual({ status: 200, body: { received: true, duplicate: true } });
-			await sleep(NOTHING_STARTS_WITHIN_MS);
-			const executions = await n8n.listExecutions({ workflowId: trigger.workflowId, includeData: true });
+			// Counted once a later callback's execution is listed (marker.ts), not after a guessed pause.
+			const executions = await executionsBeforeMarker(n8n, fake, { ...trigger, token: API_TOKEN });
 			expect(executions.map((execution) => execution.status)).toEqual(['success']);
 			expect(nodeOutput(executions[0], 'Midjourney Edits Trigger')).toEqual([expect.objectContaining({ task_id: task.id })]);
 		});
@@ -207,7 +214,7 @@ describe('callbacks inside a real n8n', () => {
 	describe('"Wait for Callback" mode', () => {
 		it('is waiting until the callback arrives, then continues with the result as the node output', async () => {
 			fake.faults.callbackMode = 'never';
-			const { workflowId, waiting, task } = await startCallbackModeEdit('turn the sky purple');
+			const { workflowId, waiting, task, submittedAt, seenWaitingAt } = await startCallbackModeEdit('turn the sky purple');
 
 			// The callback URL is this execution's own resume URL with n8n's token, and our signature beside it.
 			const callbackUrl = new URL(task.callbackUrl!);
@@ -216,22 +223,23 @@ describe('callbacks inside a real n8n', () => {
 			expect(callbackUrl.searchParams.get(SIGNATURE_PARAMS.signature)).toMatch(/^[0-9a-f]{64}$/);
 			const listedWaiting = await n8n.listExecutions({ workflowId, status: 'waiting' });
 			expect(listedWaiting.map((execution) => execution.id)).toEqual([waiting.id]);
-			// Waits until the timeout (120 s) at the latest.
+			// Waits until the timeout (120 s) after the submission: between the API's receipt and the moment
+			// the execution was seen waiting (1 s slack for the database's rounding).
 			const waitTillMs = Date.parse(String(waiting.waitTill));
-			expect(waitTillMs - Date.now()).toBeGreaterThan(90_000);
-			expect(waitTillMs - Date.now()).toBeLessThan(125_000);
+			expect(waitTillMs).toBeGreaterThanOrEqual(submittedAt + 120_000 - 1000);
+			expect(waitTillMs).toBeLessThanOrEqual(seenWaitingAt + 120_000 + 1000);
 
-			// The task has finished, but without a callback the execution keeps waiting.
+			// The task has finished, but without a callback (none was sent) the execution keeps waiting.
 			await fake.waitFor(() => task.state === 'succeeded', 10_000);
-			await sleep(1000);
+			expect(fake.callbacks).toHaveLength(0);
 			expect((await n8n.getExecution(waiting.id, false)).status).toBe('waiting');
 
 			// A made-up result with n8n's token but not our signature resumes nothing.
 			const withoutOurs = new URL(callbackUrl.toString());
 			for (const name of Object.values(SIGNATURE_PARAMS)) withoutOurs.searchParams.delete(name);
 			const forged = { ...task.record.response, image_url: 'https://attacker.example/x.png' };
-			expect((await postJson(withoutOurs.toString(), forged)).status).toBe(401);
-			await sleep(1000);
+			// Refused by the node itself (our signature), so nothing resumed.
+			expect(await postJson(withoutOurs.toString(), forged)).toEqual({ status: 401, body: { error: 'Signature required' } });
 			expect((await n8n.getExecution(waiting.id, false)).status).toBe('waiting');
 
 			const delivery = await fake.deliverCallback(task.id);
@@ -267,9 +275,8 @@ describe('callbacks inside a real n8n', () => {
 
 			const second = await fake.deliverCallback(task.id);
 
-			// n8n refuses to resume a finished execution ("has finished already").
+			// n8n refuses to resume a finished execution ("has finished already"): that answer is the signal.
 			expect(second.status).toBe(409);
-			await sleep(NOTHING_STARTS_WITHIN_MS);
 			const after = await n8n.getExecution(waiting.id, true);
 			expect(after.stoppedAt).toBe(finished.stoppedAt);
 			expect(after.data?.resultData.runData['Midjourney Edits']).toHaveLength(1);
@@ -282,12 +289,15 @@ describe('callbacks inside a real n8n', () => {
 			const { workflowId, waiting, task } = await startCallbackModeEdit('paint the door green');
 			await fake.waitFor(() => task.state === 'succeeded', 10_000);
 
-			const answers = await Promise.all([fake.deliverCallback(task.id), fake.deliverCallback(task.id)]);
+			// Posted as the API posts them, to read each answer: the answers say how many runs began.
+			const answers = await Promise.all([0, 1].map(() => postJson(task.callbackUrl!, task.record.response)));
 
-			expect(answers.map((answer) => answer.status)).toContain(200);
+			// One resumed the execution; the other was refused by n8n (409) or by our node (duplicate).
+			const resumed = answers.filter((answer) => answer.status === 200 && (answer.body as { duplicate?: boolean })?.duplicate !== true);
+			expect({ answers, resumed: resumed.length }).toEqual({ answers, resumed: 1 });
+			expect(answers.every((answer) => answer.status === 200 || answer.status === 409)).toBe(true);
 			const finished = await n8n.waitForExecutionToFinish(waiting.id, 30_000);
 			expect(finished.status).toBe('success');
-			await sleep(NOTHING_STARTS_WITHIN_MS);
 			const after = await n8n.getExecution(waiting.id, true);
 			expect(after.data?.resultData.runData['Midjourney Edits']).toHaveLength(1);
 			expect(after.data?.resultData.runData['After Callback']).toHaveLength(1);
@@ -297,10 +307,10 @@ describe('callbacks inside a real n8n', () => {
 
 		it('ends the wait at the timeout with an item that names the task to fetch with Task → Get', async () => {
 			const timeoutSeconds = SHORT_TIMEOUT_SECONDS;
-			const { workflowId, waiting, task, startedAt } = timeoutRun;
+			const { workflowId, waiting, task, submittedAt, seenWaitingAt } = timeoutRun;
 			const waitTillMs = Date.parse(String(waiting.waitTill));
-			expect(waitTillMs - startedAt).toBeGreaterThanOrEqual(timeoutSeconds * 1000 - 1000);
-			expect(waitTillMs - startedAt).toBeLessThan(timeoutSeconds * 1000 + 5000);
+			expect(waitTillMs).toBeGreaterThanOrEqual(submittedAt + timeoutSeconds * 1000 - 1000);
+			expect(waitTillMs).toBeLessThanOrEqual(seenWaitingAt + timeoutSeconds * 1000 + 1000);
 
 			// n8n's wait tracker checks the database every 60 s, so the timeout can fire up to a minute late.
 			const finished = await n8n.waitForExecutionToFinish(waiting.id, timeoutSeconds * 1000 + 90_000);
@@ -326,7 +336,6 @@ describe('callbacks inside a real n8n', () => {
 			// finished and runs nothing. Posted by hand: fake.reset() has forgotten this task since.
 			const late = await postJson(task.callbackUrl!, task.record.response);
 			expect(late.status).toBe(409);
-			await sleep(NOTHING_STARTS_WITHIN_MS);
 			expect(await countExecutions(n8n, workflowId)).toBe(1);
 			expect((await n8n.getExecution(waiting.id, true)).data?.resultData.runData['Midjourney Edits']).toHaveLength(1);
 		});

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-hardcoded-secrets, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * Issue 12 inside a real n8n 2.41.1: a callback is a claim, the task record is the truth.
  * Case 1: a forged, correctly signed success resumes / starts nothing while the task runs, and the

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * The core real-n8n cases, written once and run against every n8n line we support: the package
  * loads (nodes, AI-tool variant, credential, icons, no load errors), poll mode, "Don't Wait" plus the
@@ -8,12 +9,19 @@
  */
 import { randomUUID } from 'crypto';
 
-import { startFakeAceDataCloud, type FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
+import { startFakeAceDataCloud, type FakeAceDataCloud, DEFAULT_PLATFORM_TOKEN } from '../fake-api/fakeAceDataCloud';
 import { loadFixture, N8nInstance, nodeOutput, PACKAGE_NAME, type CreatedCredential, type N8nExecution, type WebhookResponse } from './n8nInstance';
 import { credentialExtrasFor, n8nEnvironmentFor } from './n8nVersions';
-import { untilWaiting } from './support';
+import { executionsBeforeMarker, triggerTaskId } from './marker';
+import { postJson, untilWaiting } from './support';
 
 export const GOOD_TOKEN = 'test-token';
+
+/** An answer of our resume webhook that started nothing: a repeat, or a callback that only waits. */
+function isRefusal(body: unknown): boolean {
+	const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+	return fields.duplicate === true || fields.waiting === true || 'waiting_for' in fields;
+}
 export const SOURCE_IMAGE = 'https://cdn.example.com/e2e/source-cat.png';
 const ACTION_TYPE = `${PACKAGE_NAME}.midjourneyEdits`;
 const TRIGGER_TYPE = `${PACKAGE_NAME}.midjourneyEditsTrigger`;
@@ -59,7 +67,7 @@ export function describeCoreCases(
 		let badCredential: Credential;
 
 		async function createCredential(name: string, apiToken: string): Promise<Credential> {
-			const data = { apiToken, baseUrl: fake.url, platformBaseUrl: fake.url, ...credentialExtrasFor(options.n8nVersion) };
+			const data = { apiToken, platformToken: DEFAULT_PLATFORM_TOKEN, baseUrl: fake.url, platformBaseUrl: fake.url, ...credentialExtrasFor(options.n8nVersion) };
 			const created = await n8n.createCredential({ name, type: 'aceDataCloudApi', data });
 			return { ...created, data };
 		}
@@ -183,8 +191,9 @@ export function describeCoreCases(
 				const callbackUrl = n8n.webhookUrl(`${triggerWebhookId}/callback`);
 				const { path: webhookPath } = await deployEditWorkflow({ waitMode: 'none', credential: goodCredential });
 				fake.faults.callbackMode = 'duplicate';
+				// The job finishes only when this test says so: an answer that came while it still ran did not wait for it.
+				fake.faults.neverFinish = true;
 
-				const started = Date.now();
 				const response = await n8n.callWebhook(webhookPath, { imageUrl: SOURCE_IMAGE, prompt: 'add a red hat', callbackUrl });
 
 				expect(response.status).toBe(200);
@@ -192,9 +201,9 @@ export function describeCoreCases(
 				const taskId = acknowledged.task_id as string;
 				expect(taskId).toEqual(expect.any(String));
 				expect(acknowledged.image_url).toBeUndefined();
-				// Answered before the 1.5 s job could finish: nothing was polled.
-				expect(Date.now() - started).toBeLessThan(1500 + 1000);
+				expect(fake.tasks.get(taskId)?.state).toBe('running');
 				expect(fake.count('POST', '/midjourney/tasks')).toBe(0);
+				fake.finishTask(taskId);
 				// The node handed the API the trigger's URL, signed.
 				const handedOut = fake.tasks.get(taskId)?.callbackUrl ?? '';
 				expect(handedOut.startsWith(`${callbackUrl}?`)).toBe(true);
@@ -213,9 +222,9 @@ export function describeCoreCases(
 				const [received] = nodeOutput(execution, 'Midjourney Edits Trigger');
 				expect(received).toEqual(expect.objectContaining({ task_id: taskId, success: true, image_url: expect.any(String) }));
 				expect(Object.keys(received).filter((key) => key.startsWith('mj_'))).toEqual([]);
-				// n8n starts an execution within a second; the repeat started none.
-				await new Promise((resolve) => setTimeout(resolve, 3000));
-				expect(await n8n.listExecutions({ workflowId: trigger.id })).toHaveLength(1);
+				// The repeat started none: counted once a later callback's execution is listed (marker.ts).
+				const before = await executionsBeforeMarker(n8n, fake, { workflowId: trigger.id, callbackUrl, token: GOOD_TOKEN });
+				expect(before.map(triggerTaskId)).toEqual([taskId]);
 			});
 		});
 
@@ -296,13 +305,15 @@ export function describeCoreCases(
 				const { tasks, executionId, sideEffects } = await startBatch(['left: add a cloud', 'right: add a bird']);
 				for (const task of tasks) fake.finishTask(task.id);
 
-				const answers = await Promise.all(tasks.map((task) => fake.deliverCallback(task.id)));
+				// Posted as the API posts them, to read each answer: the answers say how many runs began.
+				const answers = await Promise.all(tasks.map((task) => postJson(task.callbackUrl!, task.record.response)));
 
-				expect(answers.map((answer) => answer.status)).toContain(200);
-				await afterTheWait(executionId);
-				// n8n starts a resumed run within a second: look a while longer for a second one.
-				await new Promise((resolve) => setTimeout(resolve, 3000));
-				const execution = await n8n.getExecution(executionId, true);
+				// One answer resumed the execution; the other was refused, by n8n (409: resuming already)
+				// or by our node (duplicate); neither may start a second run.
+				const resumed = answers.filter((answer) => answer.status === 200 && !isRefusal(answer.body));
+				expect({ answers, resumed: resumed.length }).toEqual({ answers, resumed: 1 });
+				expect(answers.every((answer) => answer.status === 200 || answer.status === 409)).toBe(true);
+				const execution = await afterTheWait(executionId);
 				expect(execution.data?.resultData.runData['Midjourney Edits']).toHaveLength(1);
 				expect(nodeOutput(execution, 'After Callback').map((item) => item.task_id)).toEqual(tasks.map((task) => task.id));
 				// The saved execution shows one run even when two ran (n8n 1.x without our guard); what the

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * The importable example workflows in examples/ (issue 7): each imports into a real n8n 2.41.1 as it
  * is shipped, and the ones that can run here run against the fake Ace Data Cloud API. Only what a
@@ -8,7 +9,7 @@
 import { readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
 
-import { startFakeAceDataCloud, type FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
+import { DEFAULT_PLATFORM_TOKEN, startFakeAceDataCloud, type FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { encodeRgbPng } from '../fake-api/pngs';
 import { N8nInstance, nodeOutput, PACKAGE_NAME, type CreatedCredential, type WorkflowFixture } from './n8nInstance';
 import { repoRoot } from './packageUnderTest';
@@ -101,7 +102,7 @@ describe('the example workflows in examples/', () => {
 		aceCredential = await n8n.createCredential({
 			name: CREDENTIAL_NAME,
 			type: 'aceDataCloudApi',
-			data: { apiToken: API_TOKEN, baseUrl: fake.url, platformBaseUrl: fake.url },
+			data: { apiToken: API_TOKEN, platformToken: DEFAULT_PLATFORM_TOKEN, baseUrl: fake.url, platformBaseUrl: fake.url },
 		});
 		const types = await n8n.nodeTypes();
 		knownNodeTypes = new Map();

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-hardcoded-secrets -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * Files inside a real n8n 2.41.1 (issue 5): a PNG made by a built-in node is uploaded and edited,
  * the four split images come back as binary data n8n stores, and the Form Trigger example (upload a
@@ -6,7 +7,7 @@
  */
 import { randomUUID } from 'crypto';
 
-import { startFakeAceDataCloud, type FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
+import { DEFAULT_PLATFORM_TOKEN, startFakeAceDataCloud, type FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { encodeRgbPng, inspectPng, QUARTER_SIZE_PX, resultImagePng } from '../fake-api/pngs';
 import { loadFixture, N8nInstance, nodeOutput, type CreatedCredential, type WebhookResponse } from './n8nInstance';
 import {
@@ -86,7 +87,7 @@ describe('files inside a real n8n', () => {
 		credential = await n8n.createCredential({
 			name: 'Ace Data Cloud (e2e files)',
 			type: 'aceDataCloudApi',
-			data: { apiToken: API_TOKEN, baseUrl: fake.url, platformBaseUrl: fake.url },
+			data: { apiToken: API_TOKEN, platformToken: DEFAULT_PLATFORM_TOKEN, baseUrl: fake.url, platformBaseUrl: fake.url },
 		});
 	});
 

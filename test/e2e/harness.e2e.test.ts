@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-dangerous-functions, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * The e2e harness itself, against a real n8n without this package (built-in nodes, and a package
  * built to fail loading): if these fail, a failure in the package's e2e tests says nothing about
@@ -63,10 +64,9 @@ describe('e2e harness (real n8n, without this package)', () => {
 	});
 
 	it('answers 404 for a webhook nobody registered (no endless retry)', async () => {
-		const started = Date.now();
+		// An endless retry would never answer (the test's own timeout would end it).
 		const response = await n8n.callWebhook('no-such-path', {}, { notRegisteredRetryMs: 1000 });
 		expect(response.status).toBe(404);
-		expect(Date.now() - started).toBeLessThan(10_000);
 	});
 
 	it('runs a Manual Trigger workflow through the editor endpoint POST /rest/workflows/:id/run', async () => {

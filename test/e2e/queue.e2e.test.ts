@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-hardcoded-secrets, @n8n/community-nodes/no-restricted-globals -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * The packed package in n8n's queue mode (issue 8): one main instance, two workers and a webhook
  * process sharing PostgreSQL, Redis and database-mode binary data, behind a load balancer that
@@ -15,11 +16,12 @@
 import { randomUUID } from 'crypto';
 
 import { SIGNATURE_PARAMS } from '../../nodes/shared/callbackSignature';
-import { startFakeAceDataCloud, type FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
+import { DEFAULT_PLATFORM_TOKEN, startFakeAceDataCloud, type FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { encodeRgbPng } from '../fake-api/pngs';
 import { loadFixture, nodeOutput, PACKAGE_NAME, type CreatedCredential, type N8nExecution } from './n8nInstance';
 import { credentialExtrasFor, isN8n1x, N8N_1X_VERSION } from './n8nVersions';
 import { QueueCluster } from './queueCluster';
+import { executionsBeforeMarker } from './marker';
 import { untilWaiting } from './support';
 
 // A fresh machine provisions n8n (about 6 minutes, more on a busy 2-core machine) inside beforeAll.
@@ -45,7 +47,7 @@ describe(`the package in n8n ${N8N_VERSION ?? '2.x (pinned)'} queue mode (main +
 		credential = await cluster.main.createCredential({
 			name: 'Ace Data Cloud (queue e2e)',
 			type: 'aceDataCloudApi',
-			data: { apiToken: TOKEN, baseUrl: fake.url, platformBaseUrl: fake.url, ...credentialExtrasFor(N8N_VERSION) },
+			data: { apiToken: TOKEN, platformToken: DEFAULT_PLATFORM_TOKEN, baseUrl: fake.url, platformBaseUrl: fake.url, ...credentialExtrasFor(N8N_VERSION) },
 		});
 	}, COLD_START_TIMEOUT_MS);
 
@@ -87,10 +89,6 @@ describe(`the package in n8n ${N8N_VERSION ?? '2.x (pinned)'} queue mode (main +
 			}),
 		);
 		return { workflowId: workflow.id, url: cluster.webhookUrl(`${webhookId}/callback`) };
-	}
-
-	async function executionsOf(workflowId: string): Promise<N8nExecution[]> {
-		return await cluster.main.listExecutions({ workflowId, includeData: true });
 	}
 
 	it('loads the package in every process, without load errors', async () => {
@@ -205,7 +203,8 @@ describe(`the package in n8n ${N8N_VERSION ?? '2.x (pinned)'} queue mode (main +
 		const ranOn = cluster.processesThatRan(executionId);
 		expect(ranOn).toHaveLength(2);
 		expect(ranOn.every((name) => name.startsWith('worker-'))).toBe(true);
-		await new Promise((resolve) => setTimeout(resolve, 3000));
+		// All three callbacks have been answered (above) and only the last could resume: the one resumed run
+		// (ranOn: the start and the resume) did the side effect once.
 		expect(fake.requests.filter((entry) => entry.path === sideEffectPath)).toHaveLength(1);
 	});
 
@@ -225,14 +224,17 @@ describe(`the package in n8n ${N8N_VERSION ?? '2.x (pinned)'} queue mode (main +
 			return taskId;
 		}
 
-		/** Waits for the trigger's executions of these tasks, then a while longer for any wrongly started second one. */
-		async function triggerExecutions(workflowId: string, taskIds: string[]): Promise<N8nExecution[]> {
+		/**
+		 * Waits for the trigger's execution of the last task, then counts the workflow's executions once a
+		 * later callback's execution is listed (marker.ts), so a wrongly started second one is seen
+		 * without a guessed pause. The marker's request shows in the balancer's log of the callback path.
+		 */
+		async function triggerExecutions(trigger: { workflowId: string; url: string }, taskIds: string[]): Promise<N8nExecution[]> {
 			await cluster.main.waitForExecution(
 				(candidate) => candidate.status === 'success' && executionTaskId(candidate) === taskIds[taskIds.length - 1],
-				{ workflowId, timeoutMs: 30_000 },
+				{ workflowId: trigger.workflowId, timeoutMs: 30_000 },
 			);
-			await new Promise((resolve) => setTimeout(resolve, 4000));
-			return await executionsOf(workflowId);
+			return await executionsBeforeMarker(cluster.main, fake, { workflowId: trigger.workflowId, callbackUrl: trigger.url, token: TOKEN, timeoutMs: 60_000 });
 		}
 
 		it.each(['none', 'grid'] as const)(
@@ -245,15 +247,16 @@ describe(`the package in n8n ${N8N_VERSION ?? '2.x (pinned)'} queue mode (main +
 
 				const taskIds: string[] = [];
 				for (let round = 0; round < 3; round++) taskIds.push(await editWithCallback(webhookPath, trigger.url, round, 2));
+				const routed = cluster.balancer.routedTo(new URL(trigger.url).pathname).map((entry) => entry.upstream);
 
-				const executions = await triggerExecutions(trigger.workflowId, taskIds);
+				const executions = await triggerExecutions(trigger, taskIds);
 				expect(executions.map(executionTaskId).sort()).toEqual([...taskIds].sort());
 				for (const execution of executions) {
 					expect(execution.status).toBe('success');
 					expect(cluster.processesThatRan(execution.id)).toEqual([expect.stringMatching(/^worker-/)]);
 					if (downloadImages === 'grid') expect(triggerBinary(execution)?.fileName).toBe(`${executionTaskId(execution)}.png`);
 				}
-				expect(cluster.balancer.routedTo(new URL(trigger.url).pathname).map((entry) => entry.upstream)).toEqual(Array(6).fill('webhook'));
+				expect(routed).toEqual(Array(6).fill('webhook'));
 			},
 		);
 
@@ -274,7 +277,7 @@ describe(`the package in n8n ${N8N_VERSION ?? '2.x (pinned)'} queue mode (main +
 			const routed = cluster.balancer.routedTo(callbackPath);
 			for (let pair = 0; pair < taskIds.length; pair++) expect(routed[2 * pair + 1].upstream).toBe(routed[2 * pair].upstream);
 
-			const executions = await triggerExecutions(trigger.workflowId, taskIds);
+			const executions = await triggerExecutions(trigger, taskIds);
 			expect(executions.map(executionTaskId).sort()).toEqual([...taskIds].sort());
 		});
 
@@ -283,16 +286,19 @@ describe(`the package in n8n ${N8N_VERSION ?? '2.x (pinned)'} queue mode (main +
 			const trigger = await deployTrigger('none');
 			const { path: webhookPath } = await deployEdit({ waitMode: 'none', responseMode: 'lastNode' });
 			const taskId = await editWithCallback(webhookPath, trigger.url, 0, 1);
-			await triggerExecutions(trigger.workflowId, [taskId]);
+			await cluster.main.waitForExecution(
+				(candidate) => candidate.status === 'success' && executionTaskId(candidate) === taskId,
+				{ workflowId: trigger.workflowId, timeoutMs: 30_000 },
+			);
 
 			// The repeat goes to the main instance, which never saw this task in memory.
 			cluster.routeWebhooks(['main']);
 			const repeat = await fake.deliverCallback(taskId);
 			expect(repeat.status).toBe(200);
-
-			const executions = await triggerExecutions(trigger.workflowId, [taskId]);
-			expect(executions.map(executionTaskId)).toEqual([taskId]);
 			expect(cluster.balancer.routedTo(new URL(trigger.url).pathname).map((entry) => entry.upstream)).toEqual(['webhook', 'main']);
+
+			const executions = await triggerExecutions(trigger, [taskId]);
+			expect(executions.map(executionTaskId)).toEqual([taskId]);
 		});
 	});
 

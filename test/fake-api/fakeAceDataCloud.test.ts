@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-dangerous-functions, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * Tests of the fake Ace Data Cloud API itself, over real HTTP: every test of the package trusts it,
  * so its shapes are checked against the contract's example files and each fault is exercised.
@@ -13,6 +14,7 @@ import * as ts from 'typescript';
 import { parseCliArguments } from './cli';
 import {
 	DEFAULT_FAULTS,
+	DEFAULT_PLATFORM_TOKEN,
 	startFakeAceDataCloud,
 	type EditsSuccess,
 	type FakeAceDataCloud,
@@ -151,9 +153,9 @@ afterAll(async () => {
 // --- tests -----------------------------------------------------------------------------------------
 
 describe('authentication', () => {
-	it('answers 401 no_token without an authorization header, in the error shape of examples/error.json', async () => {
+	it('answers 400 no_token without an authorization header (the MCP error table), in the error shape of examples/error.json', async () => {
 		const answer = await submit(VALID_EDIT, { token: null });
-		expect(answer.status).toBe(401);
+		expect(answer.status).toBe(400);
 		expect(answer.json.error.code).toBe('no_token');
 		expect(keysOf(answer.json)).toEqual(keysOf(example('error.json')));
 		expect(keysOf(answer.json.error)).toEqual(keysOf(example('error.json').error));
@@ -221,17 +223,16 @@ describe('POST /midjourney/edits validation', () => {
 	});
 
 	it('treats action as optional (generate is the default)', async () => {
-		const { action: _omitted, ...withoutAction } = VALID_EDIT;
+		const withoutAction = Object.fromEntries(Object.entries(VALID_EDIT).filter(([field]) => field !== 'action'));
 		expect((await submit({ ...withoutAction, async: true })).status).toBe(200);
 	});
 });
 
 describe('asynchronous submission and task records', () => {
 	it('answers {task_id} at once with async: true, like examples/edits-async-ack.json', async () => {
-		fake.faults.jobDurationMs = 5000;
-		const started = Date.now();
+		// "At once": answered while the job still runs (it never finishes by itself), not timed.
+		fake.faults.neverFinish = true;
 		const answer = await submit({ ...VALID_EDIT, async: true });
-		expect(Date.now() - started).toBeLessThan(1000);
 		expect(keysOf(answer.json)).toEqual(keysOf(example('edits-async-ack.json')));
 		expect(answer.json.task_id).toMatch(UUID_V4);
 		expect(fake.tasks.get(answer.json.task_id)?.state).toBe('running');
@@ -496,9 +497,11 @@ describe('faults', () => {
 		expect((await submit({ ...VALID_EDIT, async: true })).status).toBe(200);
 	});
 
-	it('submitRateLimit: Retry-After defaults to 1 second', async () => {
+	it('submitRateLimit: no Retry-After by default (no vendor source documents one)', async () => {
 		fake.faults.submitRateLimit = 1;
-		expect((await submit({ ...VALID_EDIT, async: true })).headers.get('retry-after')).toBe('1');
+		const answer = await submit({ ...VALID_EDIT, async: true });
+		expect(answer.status).toBe(429);
+		expect(answer.headers.get('retry-after')).toBeNull();
 	});
 
 	it('submitRateLimit is not used up by an invalid submission', async () => {
@@ -543,7 +546,7 @@ describe('faults', () => {
 		Object.assign(fake.faults, { tasksServerError: 1, tasksRateLimit: 1 });
 		const limited = await lookup({ action: 'retrieve_batch', ids: [] });
 		expect(limited.status).toBe(429);
-		expect(limited.headers.get('retry-after')).toBe('1');
+		expect(limited.headers.get('retry-after')).toBeNull();
 		const failed = await lookup({ action: 'retrieve_batch', ids: [] });
 		expect(failed.status).toBe(500);
 		expect(failed.json.error.code).toBe('api_error');
@@ -572,8 +575,8 @@ describe('faults', () => {
 	it('uploadServerError: next N uploads get 500', async () => {
 		fake.faults.uploadServerError = 1;
 		const form = () => uploadForm(Buffer.from('png'), 'a.png', 'image/png');
-		expect((await call('POST', '/api/v1/files/', undefined, { rawBody: form() })).status).toBe(500);
-		expect((await call('POST', '/api/v1/files/', undefined, { rawBody: form() })).status).toBe(200);
+		expect((await call('POST', '/api/v1/files/', undefined, { token: DEFAULT_PLATFORM_TOKEN, rawBody: form() })).status).toBe(500);
+		expect((await call('POST', '/api/v1/files/', undefined, { token: DEFAULT_PLATFORM_TOKEN, rawBody: form() })).status).toBe(200);
 	});
 
 	it('jobDurationMs overrides the job duration of new tasks; neverFinish keeps them running until finishTask', async () => {
@@ -620,18 +623,101 @@ describe('faults', () => {
 
 	it('uploadResponseKey url: the upload answers {url} instead of {file_url}', async () => {
 		fake.faults.uploadResponseKey = 'url';
-		const answer = await call('POST', '/api/v1/files/', undefined, { rawBody: uploadForm(Buffer.from('x'), 'a.png', 'image/png') });
+		const answer = await call('POST', '/api/v1/files/', undefined, { token: DEFAULT_PLATFORM_TOKEN, rawBody: uploadForm(Buffer.from('x'), 'a.png', 'image/png') });
 		expect(keysOf(answer.json)).toEqual(['url']);
 		expect((await download(answer.json.url)).status).toBe(200);
 	});
 
-	it('uploadRejectsToken: only the upload refuses the valid token', async () => {
+	it('uploadRejectsToken: only the upload refuses the valid platform token', async () => {
 		fake.faults.uploadRejectsToken = true;
-		const answer = await call('POST', '/api/v1/files/', undefined, { rawBody: uploadForm(Buffer.from('x'), 'a.png', 'image/png') });
+		const answer = await call('POST', '/api/v1/files/', undefined, { token: DEFAULT_PLATFORM_TOKEN, rawBody: uploadForm(Buffer.from('x'), 'a.png', 'image/png') });
 		expect(answer.status).toBe(401);
 		expect(answer.json.error.code).toBe('invalid_token');
 		expect(fake.requests[0].authorized).toBe(false);
 		expect((await lookup({ action: 'retrieve_batch', ids: [] })).status).toBe(200);
+	});
+
+	it('uploads take the platform token only; the API endpoints take the API token only; the log says which came', async () => {
+		const form = () => uploadForm(Buffer.from('x'), 'a.png', 'image/png');
+		const withApiToken = await call('POST', '/api/v1/files/', undefined, { token: TOKEN, rawBody: form() });
+		expect(withApiToken.status).toBe(401);
+		expect(withApiToken.json.error.code).toBe('invalid_token');
+		expect((await call('POST', '/api/v1/files/', undefined, { token: DEFAULT_PLATFORM_TOKEN, rawBody: form() })).status).toBe(200);
+		expect((await lookup({ action: 'retrieve_batch', ids: [] }, { token: DEFAULT_PLATFORM_TOKEN })).status).toBe(401);
+		expect(fake.requests.map((entry) => entry.tokenKind)).toEqual(['api', 'platform', 'platform']);
+		expect(JSON.stringify(fake.requests)).not.toContain(DEFAULT_PLATFORM_TOKEN);
+	});
+
+	it.each([
+		['used_up', 403],
+		['forbidden', 403],
+		['no_api', 404],
+		['disabled', 400],
+		['token_mismatched', 400],
+		['token_expired', 401],
+	])('submitForbidden with forbiddenCode %s answers HTTP %i', async (code, status) => {
+		Object.assign(fake.faults, { submitForbidden: 1, forbiddenCode: code });
+		const answer = await submit({ ...VALID_EDIT, async: true });
+		expect(answer.status).toBe(status);
+		expect(answer.json.error.code).toBe(code);
+		expect(fake.tasks.size).toBe(0);
+	});
+
+	it('apiErrors: the next N API requests (edits or tasks) answer apiErrorCode; errorsWithoutSuccess drops success', async () => {
+		Object.assign(fake.faults, { apiErrors: 2, apiErrorCode: 'no_api', errorsWithoutSuccess: true });
+		const looked = await lookup({ action: 'retrieve', id: 'x' });
+		expect(looked.status).toBe(404);
+		expect(keysOf(looked.json)).toEqual(keysOf(example('error-no-api.json')));
+		expect((await submit({ ...VALID_EDIT, async: true })).status).toBe(404);
+		expect((await submit({ ...VALID_EDIT, async: true })).status).toBe(200);
+	});
+
+	it('retrieve_batch: limit defaults to 12 (OpenAPI); tasksPageMax caps any limit', async () => {
+		const ids = await Promise.all(Array.from({ length: 15 }, () => submitAsync()));
+		expect((await lookup({ action: 'retrieve_batch', ids })).json.items).toHaveLength(12);
+		expect((await lookup({ action: 'retrieve_batch', ids, limit: 15 })).json.items).toHaveLength(15);
+		fake.faults.tasksPageMax = 5;
+		const capped = await lookup({ action: 'retrieve_batch', ids, limit: 15 });
+		expect(capped.json.items.map((record: TaskRecord) => record.id)).toEqual(ids.slice(0, 5));
+		fake.faults.tasksPageOverMax = 'refuse';
+		expect((await lookup({ action: 'retrieve_batch', ids, limit: 15 })).status).toBe(400);
+		expect((await lookup({ action: 'retrieve_batch', ids, limit: 5 })).json.items).toHaveLength(5);
+	});
+
+	it('unknownAsNull: an unknown id is null (retrieve) and a null entry (retrieve_batch)', async () => {
+		fake.faults.unknownAsNull = true;
+		const taskId = await submitAsync();
+		const single = await retrieve('unknown');
+		expect(single.status).toBe(200);
+		expect(single.text).toBe('null');
+		const batch = await lookup({ action: 'retrieve_batch', ids: ['unknown', taskId] });
+		expect(batch.json.items[0]).toBeNull();
+		expect(batch.json.items[1].id).toBe(taskId);
+	});
+
+	it('taskStates: generating with finished_at null, then finished; a failed task has state failed and no response', async () => {
+		Object.assign(fake.faults, { taskStates: true, neverFinish: true });
+		const good = await submitAsync();
+		const bad = await submitAsync();
+		expect((await retrieve(good)).json).toMatchObject({ state: 'generating', finished_at: null });
+		fake.finishTask(good, 'success');
+		fake.finishTask(bad, 'failure');
+		expect((await retrieve(good)).json).toMatchObject({ state: 'finished', response: { success: true, progress: 100 } });
+		const failed = (await retrieve(bad)).json;
+		expect(failed.state).toBe('failed');
+		expect(failed.response).toBeUndefined();
+		expect(typeof failed.finished_at).toBe('number');
+		expect(keysOf(failed)).toEqual(
+			withKeys(example('task-record-failed-state.assumed.json'), 'duration', '_id', 'application_id'),
+		);
+	});
+
+	it('generatingResponse: a running record carries success false with progress below 100', async () => {
+		Object.assign(fake.faults, { generatingResponse: true, taskStates: true, neverFinish: true });
+		const taskId = await submitAsync();
+		const running = (await retrieve(taskId)).json;
+		expect(running.response).toEqual({ success: false, task_id: taskId, progress: 40 });
+		expect(keysOf(running)).toEqual(withKeys(example('task-record-generating-state.assumed.json'), '_id', 'application_id'));
 	});
 
 	it('responseDelayMs: delays every API answer', async () => {
@@ -646,7 +732,7 @@ describe('faults', () => {
 describe('platform upload', () => {
 	it('stores a multipart file and serves it back at the URL it answers, like examples/files-upload-response.json', async () => {
 		const bytes = resultImagePng('upload-test', 0);
-		const answer = await call('POST', '/api/v1/files/', undefined, { rawBody: uploadForm(bytes, 'Cat Photo.PNG', 'image/png') });
+		const answer = await call('POST', '/api/v1/files/', undefined, { token: DEFAULT_PLATFORM_TOKEN, rawBody: uploadForm(bytes, 'Cat Photo.PNG', 'image/png') });
 		expect(answer.status).toBe(200);
 		expect(keysOf(answer.json)).toEqual(keysOf(example('files-upload-response.json')));
 		expect(answer.json.file_url).toMatch(new RegExp(`^${fake.url}/uploads/[0-9a-f]{10}\\.png$`));
@@ -664,16 +750,17 @@ describe('platform upload', () => {
 
 	it('keeps binary bytes intact and takes the extension from the MIME type when the name has none', async () => {
 		const bytes = Buffer.from(Array.from({ length: 3000 }, (_, index) => (index * 37) % 256));
-		const answer = await call('POST', '/api/v1/files', undefined, { rawBody: uploadForm(bytes, 'blob', 'image/jpeg') });
+		const answer = await call('POST', '/api/v1/files', undefined, { token: DEFAULT_PLATFORM_TOKEN, rawBody: uploadForm(bytes, 'blob', 'image/jpeg') });
 		expect(answer.json.file_url).toMatch(/\.jpg$/);
 		expect((await download(answer.json.file_url)).bytes.equals(bytes)).toBe(true);
 	});
 
 	it('answers 400 without a multipart body or without a field named file', async () => {
-		const notMultipart = await call('POST', '/api/v1/files/', { file: 'x' });
+		const notMultipart = await call('POST', '/api/v1/files/', { file: 'x' }, { token: DEFAULT_PLATFORM_TOKEN });
 		expect(notMultipart.status).toBe(400);
 		expect(notMultipart.json.error.code).toBe('bad_request');
 		const wrongField = await call('POST', '/api/v1/files/', undefined, {
+			token: DEFAULT_PLATFORM_TOKEN,
 			rawBody: uploadForm(Buffer.from('x'), 'a.png', 'image/png', 'image'),
 		});
 		expect(wrongField.status).toBe(400);
@@ -681,12 +768,12 @@ describe('platform upload', () => {
 		expect(fake.uploads.size).toBe(0);
 	});
 
-	it('needs a token: 401 no_token without one', async () => {
+	it('needs a token: 400 no_token without one', async () => {
 		const answer = await call('POST', '/api/v1/files/', undefined, {
 			token: null,
 			rawBody: uploadForm(Buffer.from('x'), 'a.png', 'image/png'),
 		});
-		expect(answer.status).toBe(401);
+		expect(answer.status).toBe(400);
 		expect(answer.json.error.code).toBe('no_token');
 	});
 
@@ -815,7 +902,7 @@ describe('control surface and helpers', () => {
 	it('POST /__fake/reset and reset() clear tasks, requests, callbacks, uploads and faults (same faults object)', async () => {
 		const faults = fake.faults;
 		await submitAsync();
-		await call('POST', '/api/v1/files/', undefined, { rawBody: uploadForm(Buffer.from('x'), 'a.png', 'image/png') });
+		await call('POST', '/api/v1/files/', undefined, { token: DEFAULT_PLATFORM_TOKEN, rawBody: uploadForm(Buffer.from('x'), 'a.png', 'image/png') });
 		Object.assign(fake.faults, { submitRateLimit: 3, jobDurationMs: 9 });
 		expect((await control('POST', '/__fake/reset')).json).toEqual({ ok: true });
 		expect(fake.tasks.size + fake.requests.length + fake.callbacks.length + fake.uploads.size).toBe(0);
@@ -854,7 +941,7 @@ describe('control surface and helpers', () => {
 			const answer = await submit({ ...VALID_EDIT, split_images: true }, { baseUrl: other.url });
 			expect(answer.json.image_url).toMatch(/^http:\/\/public\.example\.test:8080\/results\//);
 			expect(answer.json.sub_image_urls[0]).toMatch(/^http:\/\/public\.example\.test:8080\/results\//);
-			const upload = await call('POST', '/api/v1/files/', undefined, {
+			const upload = await call('POST', '/api/v1/files/', undefined, { token: DEFAULT_PLATFORM_TOKEN,
 				baseUrl: other.url,
 				rawBody: uploadForm(Buffer.from('x'), 'a.png', 'image/png'),
 			});

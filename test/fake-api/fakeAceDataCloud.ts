@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * A faithful fake of the Ace Data Cloud API, as far as this package uses it: the Midjourney Edits
  * endpoint, the Tasks lookup, the platform file upload, and the CDN links results point at.
@@ -33,8 +34,10 @@ export interface FakeOptions {
 	host?: string;
 	/** 0 (the default) picks a free port. */
 	port?: number;
-	/** Bearer tokens the fake accepts; default ['test-token']. */
+	/** Bearer tokens the API endpoints accept; default ['test-token']. */
 	validTokens?: string[];
+	/** Bearer tokens the platform upload accepts (platform tokens, not API tokens); default [DEFAULT_PLATFORM_TOKEN]. */
+	validPlatformTokens?: string[];
 	/** How long a job runs before it finishes; default 1500 ms. `faults.jobDurationMs` overrides it. */
 	jobDurationMs?: number;
 	/** Base of the result and upload URLs the fake hands out; defaults to the listening URL. */
@@ -54,10 +57,19 @@ export interface FakeFaults {
 	submitServerError: number;
 	/** Next N edits submissions: the task is created, then the socket is destroyed without an answer. */
 	submitDropConnection: number;
-	/** Next N edits submissions answer 403 with code `forbiddenCode` (default 'forbidden'); no task. */
+	/**
+	 * Next N edits submissions answer the error `forbiddenCode` (default 'forbidden'), with the status
+	 * the contract's error table gives that code (403 forbidden/used_up, 400 disabled, 404 no_api...); no task.
+	 */
 	submitForbidden: number;
-	/** Error code for `submitForbidden`: 'forbidden' (moderation), 'used_up' (no balance), 'disabled'. */
+	/** Error code for `submitForbidden`: 'forbidden' (moderation), 'used_up' (no balance), 'disabled', 'no_api', ... */
 	forbiddenCode?: string;
+	/** Next N API requests (edits or tasks, after the token check) answer the error `apiErrorCode`, status from the table. */
+	apiErrors: number;
+	/** Error code for `apiErrors`, e.g. no_api, used_up, token_mismatched, disabled, token_expired. */
+	apiErrorCode?: string;
+	/** Error bodies leave out `success: false`, as the vendor's OpenAPI examples do (the guides include it). */
+	errorsWithoutSuccess: boolean;
 	/** Next N tasks lookups answer 500 api_error. */
 	tasksServerError: number;
 	/** Next N tasks lookups answer 429 too_many_requests (with Retry-After). */
@@ -84,14 +96,33 @@ export interface FakeFaults {
 	expiredImages: boolean;
 	/** Next N result image downloads answer 403. */
 	downloadFailures: number;
-	/** Retry-After seconds sent with 429 answers; default 1. */
+	/** Retry-After seconds sent with 429 answers; unset (the default) sends none: no vendor source documents one. */
 	retryAfterSeconds?: number;
 	/** With `submitServerError`: the task is created before the 500 ("it may have been billed"). */
 	serverErrorCreatesTask: boolean;
 	/** Key of the upload answer: 'file_url' (documented) or 'url' (what some clients read). */
 	uploadResponseKey: 'file_url' | 'url';
-	/** The upload endpoint answers 401 invalid_token even to a valid token ("needs a platform token"). */
+	/** The upload endpoint answers 401 invalid_token even to a valid platform token (say, a revoked one). */
 	uploadRejectsToken: boolean;
+	/**
+	 * Records of tasks created from now on carry the web app's `state` (generating, then finished or
+	 * failed), `started_at`, and `finished_at: null` until they finish; a failed task gets `state: failed`
+	 * and NO response (examples/task-record-failed-state.assumed.json).
+	 */
+	taskStates: boolean;
+	/**
+	 * While a task created from now on runs, its record carries `response: {success: false, progress: 40}`
+	 * (the SDK's warning; examples/task-record-generating-state.assumed.json).
+	 */
+	generatingResponse: boolean;
+	/** The most ids a retrieve_batch page holds, whatever `limit` says (the maximum is undocumented). */
+	tasksPageMax?: number;
+	/** What a `limit` above tasksPageMax gets: a page cut short ('cap', the default) or a 400 bad_request ('refuse'). */
+	tasksPageOverMax: 'cap' | 'refuse';
+	/** An unknown id is answered `null` (retrieve) and a `null` entry (retrieve_batch), as the Dify plugin handles. */
+	unknownAsNull: boolean;
+	/** Tasks created from now on POST progress callbacks (progress 40 and 80, intermediate image) before the final one. */
+	progressCallbacks: boolean;
 	/** Delay before every API answer (edits, tasks, upload), in ms. */
 	responseDelayMs: number;
 }
@@ -140,9 +171,23 @@ export interface TaskRecord {
 	type: 'edits';
 	/** The request body as sent. */
 	request: Record<string, unknown>;
-	response?: EditsSuccess | TaskFailure;
-	finished_at?: number;
+	response?: EditsSuccess | TaskFailure | TaskProgress;
+	/** Only with faults.taskStates: pending/generating/finished/failed (the vendor's web app). */
+	state?: string;
+	started_at?: number;
+	/** Set when the task finished; `null` while running with faults.taskStates, absent otherwise. */
+	finished_at?: number | null;
 	duration?: number;
+}
+
+/** An intermediate body: a progress callback, or a running record's response (faults.generatingResponse). */
+export interface TaskProgress {
+	success: boolean;
+	task_id: string;
+	progress: number;
+	image_id?: string;
+	image_url?: string;
+	actions?: string[];
 }
 
 export type TaskState = 'running' | 'succeeded' | 'failed';
@@ -160,6 +205,12 @@ export interface FakeTask {
 	mask: { present: boolean; length: number };
 	callbackUrl?: string;
 	splitImages: boolean;
+	/** With faults.taskStates, fixed at creation. */
+	withStates: boolean;
+	/** With faults.progressCallbacks, fixed at creation. */
+	withProgressCallbacks: boolean;
+	/** The final body (callback and synchronous answer) once finished, even when the record shows no response. */
+	result?: EditsSuccess | TaskFailure;
 }
 
 export interface RequestLogEntry {
@@ -175,6 +226,11 @@ export interface RequestLogEntry {
 	body: unknown;
 	/** Whether the request carried a token the endpoint accepted (the token itself is never logged). */
 	authorized: boolean;
+	/**
+	 * Which kind of token came (never the token): 'api', 'platform', 'other' (unknown), or 'none'.
+	 * Lets tests check that the platform token never reaches the API and the API token never the platform.
+	 */
+	tokenKind?: 'api' | 'platform' | 'other' | 'none';
 	/** The HTTP status answered, 'dropped' when the socket was destroyed, undefined while pending. */
 	status?: number | 'dropped';
 }
@@ -188,7 +244,7 @@ export interface CallbackDelivery {
 	at: number;
 	/** 1 for the first delivery of this task's callback, 2 for the second, ... */
 	attempt: number;
-	body: EditsSuccess | TaskFailure;
+	body: EditsSuccess | TaskFailure | TaskProgress;
 }
 
 export interface UploadedFile {
@@ -249,6 +305,13 @@ export const DEFAULT_FAULTS: Readonly<FakeFaults> = Object.freeze({
 	uploadResponseKey: 'file_url',
 	uploadRejectsToken: false,
 	responseDelayMs: 0,
+	apiErrors: 0,
+	errorsWithoutSuccess: false,
+	taskStates: false,
+	generatingResponse: false,
+	unknownAsNull: false,
+	progressCallbacks: false,
+	tasksPageOverMax: 'cap',
 });
 
 /** The "next N requests" faults. */
@@ -281,7 +344,25 @@ const FAULT_FIELD_KINDS: { [K in keyof FakeFaults]-?: 'count' | 'boolean' | read
 	uploadResponseKey: ['file_url', 'url'],
 	uploadRejectsToken: 'boolean',
 	responseDelayMs: 'count',
+	apiErrors: 'count',
+	apiErrorCode: 'string',
+	errorsWithoutSuccess: 'boolean',
+	taskStates: 'boolean',
+	generatingResponse: 'boolean',
+	tasksPageMax: 'count',
+	tasksPageOverMax: ['cap', 'refuse'],
+	unknownAsNull: 'boolean',
+	progressCallbacks: 'boolean',
 };
+
+/** The platform token the upload accepts unless `validPlatformTokens` says otherwise. */
+export const DEFAULT_PLATFORM_TOKEN = 'platform-test-token';
+
+/** retrieve_batch's page size when the request sends no `limit` (the vendor's OpenAPI default). */
+export const DEFAULT_TASKS_PAGE_LIMIT = 12;
+
+/** Progress of the intermediate callbacks and of a running record's response. */
+const PROGRESS_STEPS = [40, 80];
 
 /** Marker in a prompt that makes its task fail moderation. */
 export const FAIL_PROMPT_MARKER = '[fail]';
@@ -296,12 +377,14 @@ const STATUS_FOR_ERROR_CODE: Record<string, number> = {
 	bad_request: 400,
 	token_mismatched: 400,
 	api_not_implemented: 400,
-	no_token: 401,
+	// The vendor's MCP error table: a missing token and a disabled token/application are 400s.
+	no_token: 400,
+	disabled: 400,
 	invalid_token: 401,
 	token_expired: 401,
 	forbidden: 403,
 	used_up: 403,
-	disabled: 403,
+	no_api: 404,
 	not_found: 404,
 	too_many_requests: 429,
 	api_error: 500,
@@ -312,6 +395,10 @@ const FORBIDDEN_MESSAGES: Record<string, string> = {
 	forbidden: MODERATION_ERROR.message,
 	used_up: 'Your balance is used up; top up your account to continue.',
 	disabled: 'Your token has been disabled.',
+	no_api: 'The API is not enabled for this application',
+	token_mismatched: 'The token does not match this API.',
+	token_expired: 'The token has expired.',
+	no_token: 'No token provided.',
 };
 
 const EDIT_MODES = ['fast', 'relax', 'turbo'];
@@ -341,8 +428,9 @@ const MAX_BODY_BYTES = 50 * 1024 * 1024;
 // Small helpers
 // ---------------------------------------------------------------------------------------------
 
-function errorBody(code: string, message: string) {
-	return { success: false, error: { code, message }, trace_id: randomUUID() };
+function errorBody(code: string, message: string, withSuccess = true) {
+	const body = { error: { code, message }, trace_id: randomUUID() };
+	return withSuccess ? { success: false, ...body } : body;
 }
 
 function statusForErrorCode(code: string): number {
@@ -447,6 +535,7 @@ class Exchange {
 		readonly res: ServerResponse,
 		readonly entry: RequestLogEntry | undefined,
 		private readonly answerDelayMs: number,
+		private readonly errorsWithSuccess = true,
 	) {}
 
 	async json(status: number, body: unknown, headers: Record<string, string> = {}): Promise<void> {
@@ -454,7 +543,7 @@ class Exchange {
 	}
 
 	async error(code: string, message: string, headers: Record<string, string> = {}): Promise<void> {
-		await this.json(statusForErrorCode(code), errorBody(code, message), headers);
+		await this.json(statusForErrorCode(code), errorBody(code, message, this.errorsWithSuccess), headers);
 	}
 
 	async raw(status: number, contentType: string, body: Buffer, headers: Record<string, string> = {}): Promise<void> {
@@ -479,6 +568,7 @@ class Exchange {
 export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<FakeAceDataCloud> {
 	const host = options.host ?? '127.0.0.1';
 	const validTokens = new Set(options.validTokens ?? ['test-token']);
+	const validPlatformTokens = new Set(options.validPlatformTokens ?? [DEFAULT_PLATFORM_TOKEN]);
 	const defaultJobDurationMs = options.jobDurationMs ?? 1500;
 	const applicationId = randomUUID();
 	const urlSigningSecret = randomBytes(16);
@@ -527,8 +617,18 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 			mask: { present: mask !== '', length: mask.length },
 			callbackUrl,
 			splitImages: body.split_images === true,
+			withStates: faults.taskStates,
+			withProgressCallbacks: faults.progressCallbacks,
 		};
+		if (task.withStates) {
+			task.record.state = 'generating';
+			task.record.started_at = task.record.created_at;
+			task.record.finished_at = null;
+		}
+		// ASSUMPTION (the SDK's warning): a running record may carry success: false with its progress.
+		if (faults.generatingResponse) task.record.response = { success: false, task_id: id, progress: PROGRESS_STEPS[0] };
 		tasks.set(id, task);
+		if (task.withProgressCallbacks && callbackUrl) scheduleProgressCallbacks(task, faults.jobDurationMs ?? defaultJobDurationMs);
 		if (task.finishesByItself) {
 			const timer = setTimeout(() => finishTask(id), faults.jobDurationMs ?? defaultJobDurationMs);
 			timer.unref();
@@ -579,9 +679,17 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 		const wanted = outcome ?? task.plannedOutcome;
 		const error = wanted === 'success' ? undefined : wanted === 'failure' ? { ...MODERATION_ERROR } : wanted;
 		const finishedAt = nowSeconds();
-		task.record.response = error
+		task.result = error
 			? { success: false, task_id: id, error: { code: error.code, message: error.message }, trace_id: randomUUID() }
 			: successResult(task);
+		if (task.withStates) {
+			task.record.state = error ? 'failed' : 'finished';
+			// examples/task-record-failed-state.assumed.json: a failed task's record has no response at all.
+			if (error) delete task.record.response;
+			else task.record.response = task.result;
+		} else {
+			task.record.response = task.result;
+		}
 		task.record.finished_at = finishedAt;
 		task.record.duration = roundToMillis(finishedAt - task.record.created_at);
 		task.state = error ? 'failed' : 'succeeded';
@@ -630,9 +738,35 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 		}
 	}
 
-	/** POSTs the task's result once; never retries (the contract does not say the service does). */
-	function sendCallback(task: FakeTask, url: string): Promise<CallbackDelivery> {
-		const body = task.record.response!;
+	/**
+	 * faults.progressCallbacks: POSTs intermediate bodies (success true, progress below 100, an
+	 * intermediate image, empty actions; examples/callback-progress.assumed.json) while the job runs,
+	 * as the service does for clients that accept application/x-ndjson.
+	 */
+	function scheduleProgressCallbacks(task: FakeTask, jobDurationMs: number): void {
+		const url = task.callbackUrl!;
+		PROGRESS_STEPS.forEach((progress, index) => {
+			later(Math.floor((jobDurationMs * (index + 1)) / (PROGRESS_STEPS.length + 1)), () => {
+				if (task.state !== 'running') return;
+				const body: TaskProgress = {
+					success: true,
+					task_id: task.id,
+					image_id: newImageId(),
+					image_url: `${publicBaseUrl}/results/${task.id}/intermediate_${progress}.png`,
+					progress,
+					actions: [],
+				};
+				if (task.record.response && 'progress' in task.record.response && task.record.response.success === false) {
+					task.record.response = { ...task.record.response, progress };
+				}
+				void sendCallback(task, url, body);
+			});
+		});
+	}
+
+	/** POSTs the task's result (or the given body) once; never retries (the contract does not say the service does). */
+	function sendCallback(task: FakeTask, url: string, progressBody?: TaskProgress): Promise<CallbackDelivery> {
+		const body = progressBody ?? task.result!;
 		const attempt = (callbackAttempts.get(task.id) ?? 0) + 1;
 		callbackAttempts.set(task.id, attempt);
 		const startedIn = generation;
@@ -686,15 +820,28 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 
 	// --- auth --------------------------------------------------------------------------------
 
-	/** Checks the bearer token; answers the 401 itself and returns false when it is missing or unknown. */
-	async function authorize(exchange: Exchange, rejectValidTokens = false): Promise<boolean> {
+	function tokenKindOf(token: string | undefined): NonNullable<RequestLogEntry['tokenKind']> {
+		if (token === undefined) return 'none';
+		if (validTokens.has(token)) return 'api';
+		if (validPlatformTokens.has(token)) return 'platform';
+		return 'other';
+	}
+
+	/**
+	 * Checks the bearer token: the API endpoints take API tokens, the platform upload takes platform
+	 * tokens only (the vendor's upload skill and SDK). Answers the error itself and returns false: 400
+	 * no_token without one (the vendor's MCP error table), 401 invalid_token for any other token.
+	 */
+	async function authorize(exchange: Exchange, accepts: 'api' | 'platform', rejectValidTokens = false): Promise<boolean> {
 		const header = exchange.req.headers.authorization;
 		const match = header === undefined ? null : /^Bearer\s+(\S.*)$/i.exec(header.trim());
+		const token = match ? match[1].trim() : undefined;
+		if (exchange.entry) exchange.entry.tokenKind = header === undefined || header.trim() === '' ? 'none' : tokenKindOf(token);
 		if (header === undefined || header.trim() === '' || /^Bearer\s*$/i.test(header.trim())) {
 			await exchange.error('no_token', 'No token provided: send the header "authorization: Bearer <token>".');
 			return false;
 		}
-		if (!match || !validTokens.has(match[1].trim()) || rejectValidTokens) {
+		if (token === undefined || tokenKindOf(token) !== accepts || rejectValidTokens) {
 			await exchange.error('invalid_token', 'The token is invalid.');
 			return false;
 		}
@@ -724,8 +871,17 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 		return false;
 	}
 
+	/** No vendor source says a 429 carries Retry-After: sent only when a test sets retryAfterSeconds. */
 	function retryAfterHeader(): Record<string, string> {
-		return { 'retry-after': String(faults.retryAfterSeconds ?? 1) };
+		return faults.retryAfterSeconds === undefined ? {} : { 'retry-after': String(faults.retryAfterSeconds) };
+	}
+
+	/** faults.apiErrors: the next N authorised API requests answer apiErrorCode's error; true if this one did. */
+	async function answeredInjectedError(exchange: Exchange): Promise<boolean> {
+		if (!takeFault('apiErrors')) return false;
+		const code = faults.apiErrorCode ?? 'api_error';
+		await exchange.error(code, FORBIDDEN_MESSAGES[code] ?? `Request refused (${code}).`);
+		return true;
 	}
 
 	// --- POST /midjourney/edits ----------------------------------------------------------------
@@ -760,7 +916,7 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 	async function handleEditsSubmit(exchange: Exchange): Promise<void> {
 		const rawBody = await readBody(exchange.req);
 		const body = parseJsonObject(exchange, rawBody);
-		if (!(await authorize(exchange))) return;
+		if (!(await authorize(exchange, 'api'))) return;
 		if (!body) {
 			await exchange.error('bad_request', 'The request body must be a JSON object.');
 			return;
@@ -770,6 +926,7 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 			await exchange.error(invalid.code, invalid.message);
 			return;
 		}
+		if (await answeredInjectedError(exchange)) return;
 
 		// Submission faults model what can happen to a valid submission, so an invalid one (answered
 		// above) does not use them up.
@@ -779,7 +936,7 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 		}
 		if (takeFault('submitForbidden')) {
 			const code = faults.forbiddenCode ?? 'forbidden';
-			await exchange.json(403, errorBody(code, FORBIDDEN_MESSAGES[code] ?? `Request refused (${code}).`));
+			await exchange.error(code, FORBIDDEN_MESSAGES[code] ?? `Request refused (${code}).`);
 			return;
 		}
 		if (takeFault('submitServerError')) {
@@ -817,7 +974,7 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 					});
 		heldSyncResponses.delete(exchange.res);
 		if (!finished || exchange.res.destroyed) return;
-		const response = finished.record.response!;
+		const response = finished.result!;
 		if (response.success) {
 			await exchange.json(200, response);
 		} else {
@@ -832,9 +989,10 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 	async function handleTasks(exchange: Exchange): Promise<void> {
 		const rawBody = await readBody(exchange.req);
 		const body = parseJsonObject(exchange, rawBody);
-		if (!(await authorize(exchange))) return;
+		if (!(await authorize(exchange, 'api'))) return;
 
 		// Lookup faults model the server or the network, so they hit any authorised lookup.
+		if (await answeredInjectedError(exchange)) return;
 		if (takeFault('tasksRateLimit')) {
 			await exchange.error('too_many_requests', 'Too many requests; please slow down.', retryAfterHeader());
 			return;
@@ -860,12 +1018,13 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 	}
 
 	function tasksAnswer(body: Record<string, unknown> | undefined): [number, unknown] {
-		const badRequest = (message: string): [number, unknown] => [400, errorBody('bad_request', message)];
+		const withSuccess = !faults.errorsWithoutSuccess;
+		const badRequest = (message: string): [number, unknown] => [400, errorBody('bad_request', message, withSuccess)];
 		if (!body) return badRequest('The request body must be a JSON object.');
 		if (body.action === 'retrieve') {
 			if (typeof body.id !== 'string' || body.id === '') return badRequest('id is required for action "retrieve"');
-			// Unknown id: an empty object with HTTP 200, as the contract documents.
-			return [200, tasks.get(body.id)?.record ?? {}];
+			// Unknown id: an empty object with HTTP 200, as the contract documents (or null, faults.unknownAsNull).
+			return [200, tasks.get(body.id)?.record ?? (faults.unknownAsNull ? null : {})];
 		}
 		if (body.action === 'retrieve_batch') {
 			if (!Array.isArray(body.ids) || body.ids.some((id) => typeof id !== 'string')) {
@@ -877,18 +1036,23 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 					return badRequest(`${field} must be a non-negative integer`);
 				}
 			}
-			// ASSUMPTION: unknown ids are left out, items keep the order of `ids`, `count` is the number of
-			// known tasks before offset/limit apply (the contract does not say).
+			// ASSUMPTION: unknown ids are left out (or `null` entries with faults.unknownAsNull), items keep
+			// the order of `ids`, `count` is the number of entries before offset/limit apply (undocumented).
 			const known = (body.ids as string[]).flatMap((id) => {
 				const task = tasks.get(id);
-				return task ? [task.record] : [];
+				return task ? [task.record] : faults.unknownAsNull ? [null] : [];
 			});
 			const offset = (body.offset as number | undefined) ?? 0;
-			const limit = (body.limit as number | undefined) ?? known.length;
+			// `limit` defaults to 12 (the vendor's OpenAPI file); its maximum is undocumented: tasksPageMax.
+			const asked = (body.limit as number | undefined) ?? DEFAULT_TASKS_PAGE_LIMIT;
+			if (faults.tasksPageMax !== undefined && asked > faults.tasksPageMax && faults.tasksPageOverMax === 'refuse') {
+				return badRequest(`limit must be at most ${faults.tasksPageMax}`);
+			}
+			const limit = faults.tasksPageMax === undefined ? asked : Math.min(asked, faults.tasksPageMax);
 			return [200, { items: known.slice(offset, offset + limit), count: known.length }];
 		}
 		if (body.action === undefined) return badRequest('action is required: "retrieve" or "retrieve_batch"');
-		return [400, errorBody('api_not_implemented', `action "${String(body.action)}" is not implemented`)];
+		return [400, errorBody('api_not_implemented', `action "${String(body.action)}" is not implemented`, withSuccess)];
 	}
 
 	// --- POST /api/v1/files/ (platform upload) and GET /uploads/<name> --------------------------
@@ -903,8 +1067,7 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 		const mimeType = filePart?.mimeType ?? 'application/octet-stream';
 		if (exchange.entry && filePart) exchange.entry.body = { fileName, mimeType, size: filePart.data.length };
 
-		// ASSUMPTION (unsettled in the contract): the platform may want its own token, not the API token.
-		if (!(await authorize(exchange, faults.uploadRejectsToken))) return;
+		if (!(await authorize(exchange, 'platform', faults.uploadRejectsToken))) return;
 		if (takeFault('uploadServerError')) {
 			await exchange.error('api_error', 'Internal server error.');
 			return;
@@ -1050,7 +1213,7 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 		const entry: RequestLogEntry = { method, path, at: Date.now(), body: undefined, authorized: false };
 		requests.push(entry);
 		const isApi = path.startsWith('/midjourney/') || path.startsWith('/api/');
-		const exchange = new Exchange(req, res, entry, isApi ? faults.responseDelayMs : 0);
+		const exchange = new Exchange(req, res, entry, isApi ? faults.responseDelayMs : 0, !faults.errorsWithoutSuccess);
 
 		const resultImage = /^\/results\/([^/]+)\/(?:grid|0_([0-3]))\.png$/.exec(path);
 		const upload = /^\/uploads\/([A-Za-z0-9]+\.[A-Za-z0-9]+)$/.exec(path);

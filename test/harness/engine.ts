@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 import { timingSafeEqual } from 'node:crypto';
 import {
 	ExecutionLifecycleHooks,
@@ -196,7 +197,7 @@ async function runEngine(
 	record: ExecutionRecord,
 	workflow: Workflow,
 	runExecutionData: IRunExecutionData,
-	options: { cancelAfterMs?: number; isResume: boolean; resumeResponse?: RecordedResponse },
+	options: { cancelAfterMs?: number; cancelWhen?: Promise<unknown>; isResume: boolean; resumeResponse?: RecordedResponse },
 ): Promise<WorkflowRunResult> {
 	await useBinaryMode(record.binaryMode);
 	const hooks = new ExecutionLifecycleHooks(record.mode, record.executionId, record.workflowData);
@@ -228,12 +229,24 @@ async function runEngine(
 		options.cancelAfterMs === undefined
 			? undefined
 			: setTimeout(() => execution.cancel(), options.cancelAfterMs);
+	let cancelFailed: ((error: unknown) => void) | undefined;
+	const cancelProblem = new Promise<never>((_, reject) => (cancelFailed = reject));
+	// A cancelWhen that fails after the run ended concerns nobody.
+	cancelProblem.catch(() => {});
+	let settled = false;
+	options.cancelWhen?.then(
+		() => {
+			if (!settled) execution.cancel();
+		},
+		(error: unknown) => cancelFailed?.(error),
+	);
 	let run: IRun;
 	try {
 		// On cancel n8n reports the execution through the workflowExecuteAfter hook at once, while
 		// the engine winds down behind it; the hook's data is what the user sees.
-		run = await Promise.race([finished, execution]);
+		run = await Promise.race([finished, execution, ...(options.cancelWhen ? [cancelProblem] : [])]);
 	} finally {
+		settled = true;
 		if (cancelTimer) clearTimeout(cancelTimer);
 	}
 
@@ -339,6 +352,7 @@ export async function runWorkflow(
 	});
 	return await runEngine(record, workflow, runExecutionData, {
 		cancelAfterMs: options.cancelAfterMs,
+		cancelWhen: options.cancelWhen,
 		isResume: false,
 	});
 }
@@ -431,8 +445,7 @@ async function processWaitingWebhook(
 		record.state = 'waiting';
 		const message = error instanceof Error ? error.message : String(error);
 		return { response: respond(500, { code: 0, message }), record };
-	} finally {
-		}
+	}
 
 	const writeDefaultResponse = (defaultBody: unknown) => {
 		if (webhookResult.noWebhookResponse === true || fakeResponse.writableEnded) return;

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -218,6 +219,8 @@ class IntrospectNode implements INodeType {
 }
 
 const cancelSignalsSeen: string[] = [];
+/** Called when a waitForCancel node starts (once). */
+let whenWaitForCancelStarts: (() => void) | undefined;
 
 /** Waits until n8n's execution cancel signal fires (or 10 s pass). */
 class WaitForCancelNode implements INodeType {
@@ -225,6 +228,8 @@ class WaitForCancelNode implements INodeType {
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const signal = this.getExecutionCancelSignal();
+		whenWaitForCancelStarts?.();
+		whenWaitForCancelStarts = undefined;
 		await new Promise<void>((resolve) => {
 			const fallback = setTimeout(resolve, 10_000);
 			signal?.addEventListener('abort', () => {
@@ -548,15 +553,24 @@ describe('runWorkflow: binary data', () => {
 
 describe('runWorkflow: cancel and errors', () => {
 	it('cancels like the stop button: the node sees its cancel signal, status is canceled', async () => {
-		const startedAt = Date.now();
 		const result = await runWorkflow(singleNodeWorkflow('n8n-nodes-harness-test.waitForCancel', 'Slow'), {
 			nodeTypes: TEST_NODE_TYPES,
 			cancelAfterMs: 100,
 		});
 
+		// Without the cancel the node would end by itself after 10 s with status success.
 		expect(result.status).toBe('canceled');
-		expect(Date.now() - startedAt).toBeLessThan(3000);
 		expect(cancelSignalsSeen).toContain('Slow');
+	});
+
+	it('cancels when the cancelWhen promise resolves (a positive signal instead of a delay)', async () => {
+		const started = new Promise<void>((resolve) => (whenWaitForCancelStarts = resolve));
+		const result = await runWorkflow(singleNodeWorkflow('n8n-nodes-harness-test.waitForCancel', 'Signalled'), {
+			nodeTypes: TEST_NODE_TYPES,
+			cancelWhen: started,
+		});
+		expect(result.status).toBe('canceled');
+		expect(cancelSignalsSeen).toContain('Signalled');
 	});
 
 	it('reports a node error as the execution error', async () => {

@@ -83,6 +83,11 @@ export interface RunWorkflowOptions {
 	staticData?: IDataObject;
 	/** Cancel the execution (like the user pressing stop) after this many milliseconds. */
 	cancelAfterMs?: number;
+	/**
+	 * Cancel the execution when this promise resolves (e.g. once the fake API has seen a request):
+	 * a positive signal instead of a guessed delay. A rejection fails the run's promise.
+	 */
+	cancelWhen?: Promise<unknown>;
 	binaryMode?: BinaryMode;
 	/** Execution mode (default 'manual', what "Execute workflow" in the editor uses). */
 	mode?: WorkflowExecuteMode;

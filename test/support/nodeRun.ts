@@ -1,9 +1,11 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 import path from 'path';
 import type { INodeParameters } from 'n8n-workflow';
 
 import { MidjourneyEdits } from '../../nodes/MidjourneyEdits/MidjourneyEdits.node';
 import { MidjourneyEditsTrigger } from '../../nodes/MidjourneyEditsTrigger/MidjourneyEditsTrigger.node';
 import type { FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
+import { DEFAULT_PLATFORM_TOKEN } from '../fake-api/fakeAceDataCloud';
 import { runWorkflow } from '../harness';
 import type { InputItem, RunWorkflowOptions, WorkflowRunResult } from '../harness';
 
@@ -18,8 +20,8 @@ export function fixture(name: string): string {
 	return path.join(__dirname, '..', 'workflows', name);
 }
 
-export function credentialsFor(fake: FakeAceDataCloud, token = TOKEN) {
-	return { aceDataCloudApi: { apiToken: token, baseUrl: fake.url, platformBaseUrl: fake.url } };
+export function credentialsFor(fake: FakeAceDataCloud, token = TOKEN, platformToken = DEFAULT_PLATFORM_TOKEN) {
+	return { aceDataCloudApi: { apiToken: token, platformToken, baseUrl: fake.url, platformBaseUrl: fake.url } };
 }
 
 /** Runs edit-image.workflow.json with the given items and node parameter overrides. */

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 import { apiFailureOf, cannotHaveBeenAccepted, explainApiFailure, failureToNodeApiError, isTransient } from '../../nodes/shared/errors';
 import { decodeBase64Strict, extensionFor, sniffImageKind, stripDataUriPrefix } from '../../nodes/shared/images';
 import { mapWithConcurrency } from '../../nodes/shared/pacing';
@@ -33,7 +34,7 @@ describe('error mapping', () => {
 	});
 
 	it('names the token used when an upload is refused', () => {
-		expect(explainApiFailure({ status: 401 }, 'upload').description).toMatch(/API Token.*Platform Base URL/);
+		expect(explainApiFailure({ status: 401 }, 'upload').description).toMatch(/"Platform Token" in your "Ace Data Cloud API" credential/);
 	});
 
 	it('retries a submission only where the API cannot have taken it', () => {

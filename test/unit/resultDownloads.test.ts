@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * Issue 12, cases 2 and 3: result downloads fetch only public http(s) addresses, re-check every
  * redirect hop, stop at a size cap and at one deadline per file, and keep only image bytes.

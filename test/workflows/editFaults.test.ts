@@ -4,7 +4,11 @@
  */
 import type { FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { startFakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
+import { encodeRgbPng } from '../fake-api/pngs';
+import type { InputItem } from '../harness';
 import { CAT, runEdit, TOKEN } from '../support/nodeRun';
+
+const PNG_8X8 = encodeRgbPng(8, 8, () => [200, 120, 40]);
 
 let fake: FakeAceDataCloud;
 
@@ -34,6 +38,32 @@ describe('validation before any request', () => {
 		expect(result.status).toBe('error');
 		expect(result.error?.message).toMatch(message);
 		expect(fake.requests).toHaveLength(0);
+	});
+
+	it.each<[string, InputItem[], Record<string, unknown>, RegExp]>([
+		[
+			'a mask file that is missing',
+			[
+				{ json: CAT, binary: { mask: { data: PNG_8X8, mimeType: 'image/png' } } },
+				{ json: CAT, binary: { photo: { data: PNG_8X8, mimeType: 'image/png' } } },
+			],
+			{ maskSource: 'binary', maskBinaryPropertyName: 'mask' },
+			/item 2/,
+		],
+		[
+			'an input file that is missing',
+			[
+				{ json: { prompt: CAT.prompt }, binary: { data: { data: PNG_8X8, mimeType: 'image/png' } } },
+				{ json: { prompt: CAT.prompt }, binary: { photo: { data: PNG_8X8, mimeType: 'image/png' } } },
+			],
+			{ imageSource: 'binary', binaryPropertyName: 'data' },
+			/item 2/,
+		],
+	])('prepares every item\'s files before submitting any: %s in item 2 means nothing is submitted, even one item at a time', async (_case, input, parameters, message) => {
+		const result = await runEdit(fake, input, { ...parameters, options: { concurrency: 1 } });
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toMatch(message);
+		expect(submitCount()).toBe(0);
 	});
 
 	it('checks every item before submitting any: a bad second item stops the first too', async () => {
@@ -75,6 +105,21 @@ describe('API errors', () => {
 		expect(submitCount()).toBe(3);
 		expect(fake.tasks.size).toBe(1);
 		expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+	});
+
+	it('under Continue On Fail a refused submission is that item\'s error item, and the other items go on', async () => {
+		fake.faults.submitForbidden = 1;
+		const result = await runEdit(fake, [{ json: CAT }, { json: { ...CAT, prompt: 'the second edit' } }], { options: { concurrency: 1, pollIntervalSeconds: 1 } }, {
+			nodeSettings: { 'Midjourney Edits': { onError: 'continueRegularOutput' } },
+		});
+		expect(result.status).toBe('success');
+		const output = result.nodeOutputs('Midjourney Edits');
+		expect(output.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
+		expect(output[0].json.error).toMatch(/content moderation/);
+		expect(output[0].json.task_id).toBeUndefined();
+		expect(output[1].json).toMatchObject({ success: true, task_id: [...fake.tasks.keys()][0] });
+		expect(submitCount()).toBe(2);
+		expect(fake.tasks.size).toBe(1);
 	});
 
 	it('429 that does not stop: gives up with a rate-limit message', async () => {

@@ -72,8 +72,8 @@ describe('input image from a previous node', () => {
 	it('names the upload step and the token used when the platform refuses it; no edit is sent', async () => {
 		fake.faults.uploadRejectsToken = true;
 		const result = await runEdit(fake, binaryInput({ data: { data: PHOTO, mimeType: 'image/png' } }), fromBinary);
-		expect(result.error?.message).toMatch(/^Uploading the input image failed: .*rejected the API token/);
-		expect(descriptionOf(result.error)).toMatch(/API Token from your "Ace Data Cloud API" credential/);
+		expect(result.error?.message).toMatch(/^Uploading the input image failed: .*rejected the Platform Token/);
+		expect(descriptionOf(result.error)).toMatch(/"Platform Token" in your "Ace Data Cloud API" credential/);
 		expect(fake.count('POST', '/midjourney/edits')).toBe(0);
 	});
 
@@ -158,7 +158,7 @@ describe('downloading results', () => {
 		expect(item.binary).toBeUndefined();
 	});
 
-	it('says so when a split image fails but the grid can still be downloaded', async () => {
+	it('says so when a split image fails but the grid can still be downloaded, also in the Continue On Fail item', async () => {
 		fake.faults.downloadFailures = 2;
 		const result = await runEdit(fake, [{ json: CAT }], { options: { pollIntervalSeconds: 1, downloadImages: 'split' } }, {
 			nodeSettings: { 'Midjourney Edits': { onError: 'continueRegularOutput' } },
@@ -166,8 +166,40 @@ describe('downloading results', () => {
 		const output = result.nodeOutputs('Midjourney Edits');
 		expect(output).toHaveLength(4);
 		expect(output[0].json.error).toMatch(/Downloading image 1 of 4 \(top-left\) failed/);
+		expect(output[0].json.description).toMatch(/grid image \(.*\) can still be downloaded: choose "Grid Image"/);
 		expect(output.slice(1).every((item) => item.binary?.data)).toBe(true);
-		const failed = result.nodeOutputs('Midjourney Edits')[0];
-		expect(failed.binary).toBeUndefined();
+		expect(output[0].binary).toBeUndefined();
+	});
+
+	it('says so in the error when a split image fails but the grid can still be downloaded', async () => {
+		fake.faults.downloadFailures = 2;
+		const result = await runEdit(fake, [{ json: CAT }], { options: { pollIntervalSeconds: 1, downloadImages: 'split' } });
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toMatch(/Downloading image 1 of 4 \(top-left\) failed/);
+		expect(descriptionOf(result.error)).toMatch(/can still be downloaded: choose "Grid Image"/);
+	});
+
+	it('says when the grid cannot be downloaded either', async () => {
+		fake.faults.expiredImages = true;
+		const result = await runEdit(fake, [{ json: CAT }], { options: { pollIntervalSeconds: 1, downloadImages: 'split' } }, {
+			nodeSettings: { 'Midjourney Edits': { onError: 'continueRegularOutput' } },
+		});
+		const output = result.nodeOutputs('Midjourney Edits');
+		expect(output.map((item) => item.json.description)).toEqual(Array(4).fill(expect.stringMatching(/grid image could not be downloaded either/)));
+	});
+
+	it('pairs each output item with its input when error items and split files mix (Continue On Fail)', async () => {
+		// 2 inputs, 6 outputs: n8n cannot pair them by position, so each item must say where it came from.
+		const result = await runEdit(fake, [{ json: CAT }, { json: { ...CAT, imageUrl: 'not a link' } }, { json: CAT }], {
+			options: { pollIntervalSeconds: 1, downloadImages: 'split' },
+		}, { nodeSettings: { 'Midjourney Edits': { onError: 'continueRegularOutput' } } });
+		expect(result.status).toBe('success');
+		const output = result.nodeOutputs('Midjourney Edits');
+		expect(output.map((item) => item.pairedItem)).toEqual([
+			...Array(4).fill({ item: 0 }),
+			{ item: 1 },
+			...Array(4).fill({ item: 2 }),
+		]);
+		expect(output[4].json.error).toMatch(/Image URL/);
 	});
 });

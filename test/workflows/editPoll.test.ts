@@ -1,14 +1,17 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * The edit operation in "poll" and "none" modes, run as a whole workflow through n8n-core's engine
  * against the fake API over real HTTP.
  */
 import http from 'http';
 import type { AddressInfo } from 'net';
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
+import { MidjourneyEdits } from '../../nodes/MidjourneyEdits/MidjourneyEdits.node';
 import { SIGNATURE_PARAMS, verifyCallbackSignature } from '../../nodes/shared/callbackSignature';
 import type { FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { startFakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
-import { CAT, runEdit, TOKEN } from '../support/nodeRun';
+import { CAT, NODE_TYPES, runEdit, TOKEN } from '../support/nodeRun';
 
 let fake: FakeAceDataCloud;
 
@@ -81,25 +84,46 @@ describe('poll mode', () => {
 
 	it('stops at the timeout, names the task id and how to fetch it later', async () => {
 		fake.faults.neverFinish = true;
-		const started = Date.now();
 		const result = await runEdit(fake, [{ json: CAT }], { options: { pollIntervalSeconds: 1, timeoutSeconds: 2 } });
 		expect(result.status).toBe('error');
 		const taskId = [...fake.tasks.keys()][0];
 		expect(result.error?.message).toBe(`Task ${taskId} did not finish within 2 seconds (last seen: running)`);
 		expect((result.error as { description?: string }).description).toMatch(/Task → Get/);
-		expect(Date.now() - started).toBeLessThan(8000);
+		// It gave up at the deadline instead of polling on: at most timeout / interval rounds (+1 at the deadline).
+		const polls = fake.tasksRequestsFor('retrieve_batch').length;
+		expect(polls).toBeGreaterThanOrEqual(1);
+		expect(polls).toBeLessThanOrEqual(3);
 	});
 
-	it('stops promptly when the user cancels the execution', async () => {
+	it('stops when the user cancels the execution, without waiting out the poll interval or polling again', async () => {
 		fake.faults.neverFinish = true;
-		const started = Date.now();
-		const result = await runEdit(fake, [{ json: CAT }], { options: { pollIntervalSeconds: 5, timeoutSeconds: 600 } }, { cancelAfterMs: 800 });
+		// The node's execute() settling is the positive signal that it stopped (it returns or throws).
+		let nodeSettled!: () => void;
+		const settled = new Promise<void>((resolve) => (nodeSettled = resolve));
+		class ObservedEdits extends MidjourneyEdits {
+			async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+				try {
+					return await MidjourneyEdits.prototype.execute.call(this);
+				} finally {
+					nodeSettled();
+				}
+			}
+		}
+		// A 300 s interval: a pause the cancel did not interrupt would outlast the generous 30 s wait below.
+		const result = await runEdit(fake, [{ json: CAT }], { options: { pollIntervalSeconds: 300, timeoutSeconds: 600 } }, {
+			nodeTypes: { ...NODE_TYPES, 'n8n-nodes-midjourney-edits.midjourneyEdits': ObservedEdits },
+			cancelWhen: fake.waitFor(() => fake.tasks.size === 1, 30_000),
+		});
 		expect(result.status).toBe('canceled');
-		expect(Date.now() - started).toBeLessThan(3000);
-		const pollsBefore = fake.tasksRequestsFor('retrieve_batch').length;
-		await new Promise((resolve) => setTimeout(resolve, 1500));
-		expect(fake.tasksRequestsFor('retrieve_batch').length).toBe(pollsBefore);
-	});
+		await Promise.race([
+			settled,
+			new Promise((_, reject) => setTimeout(() => reject(new Error('the node did not stop within 30 s of the cancel')), 30_000).unref()),
+		]);
+		// Cancelled during its first wait: the one submission, no poll round, nothing after.
+		expect(fake.count('POST', '/midjourney/edits')).toBe(1);
+		expect(fake.tasksRequestsFor('retrieve_batch')).toHaveLength(0);
+		expect(fake.requests).toHaveLength(1);
+	}, 60_000);
 
 	it('polls a whole batch with one tasks request per round and keeps input order', async () => {
 		const input = Array.from({ length: 6 }, (_, index) => ({ json: { ...CAT, prompt: `edit number ${index}` } }));
@@ -149,7 +173,7 @@ describe('none mode', () => {
 			const sent = String(submitBodies()[0].callback_url);
 			expect(sent.startsWith(`${callbackUrl}?`)).toBe(true);
 			expect(submitBodies()[0].async).toBeUndefined();
-			await fake.waitFor(() => received.length > 0, 5000);
+			await fake.waitFor(() => received.length > 0, 30_000);
 			expect(received[0].body).toMatchObject({ task_id: taskId, success: true });
 			const url = new URL(received[0].url, 'http://127.0.0.1');
 			const query = Object.fromEntries(url.searchParams.entries());

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * Issue 12, cases 5 and 6: the API token never follows a redirect, and no wait the API asks for
  * (Retry-After, a rate-limit pause) keeps an item past its own timeout.
@@ -9,7 +10,7 @@ import { parseRetryAfter } from '../../nodes/shared/transport';
 import type { FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { startFakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { encodeRgbPng } from '../fake-api/pngs';
-import { CAT, runEdit, TOKEN } from '../support/nodeRun';
+import { CAT, credentialsFor, runEdit, TOKEN } from '../support/nodeRun';
 
 let fake: FakeAceDataCloud;
 
@@ -68,7 +69,7 @@ describe('the token never follows a redirect', () => {
 			fake,
 			[{ json: { prompt: CAT.prompt }, binary: { data: { data: photo, mimeType: 'image/png', fileName: 'p.png' } } }],
 			{ imageSource: 'binary', binaryPropertyName: 'data' },
-			{ credentials: { aceDataCloudApi: { apiToken: TOKEN, baseUrl: fake.url, platformBaseUrl: redirecting.url } } },
+			{ credentials: { aceDataCloudApi: { ...credentialsFor(fake).aceDataCloudApi, platformBaseUrl: redirecting.url } } },
 		);
 		expect(result.status).toBe('error');
 		expect(redirecting.requests.length).toBeGreaterThan(0);

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /** The Midjourney Edits Trigger's webhook: signature checks, duplicates, outcomes, downloads. */
 import { signCallbackUrl } from '../../nodes/shared/callbackSignature';
 import { MAX_REMEMBERED_TASKS } from '../../nodes/shared/seenTasks';
@@ -21,6 +22,15 @@ let TRIGGER_URL = '';
 beforeAll(async () => {
 	TRIGGER_URL = `${await getHarnessBaseUrl()}/webhook/${DEFAULT_TRIGGER_WEBHOOK_ID}/callback`;
 });
+
+/** The trigger loaded afresh with its modules, as in a new n8n process: nothing remembered in memory. */
+async function restartedTriggerNode(): Promise<typeof MidjourneyEditsTrigger> {
+	let loaded: typeof MidjourneyEditsTrigger | undefined;
+	await jest.isolateModulesAsync(async () => {
+		({ MidjourneyEditsTrigger: loaded } = await import('../../nodes/MidjourneyEditsTrigger/MidjourneyEditsTrigger.node'));
+	});
+	return loaded!;
+}
 
 function signedQuery(token = TOKEN, url = TRIGGER_URL, now?: number): Record<string, string> {
 	return Object.fromEntries(new URL(signCallbackUrl(url, token, now)).searchParams.entries());
@@ -103,7 +113,35 @@ describe('Midjourney Edits Trigger', () => {
 		expect(second.responseBody).toEqual({ received: true, duplicate: true });
 	});
 
-	it('remembers repeats across restarts through static data, bounded in size', async () => {
+	it('near-simultaneous repeats start one execution, even when each request reads its own copy of the saved data', async () => {
+		// n8n loads the workflow's static data per request: two requests in flight do not see each
+		// other's writes there, only this process's memory can tell them apart.
+		const body = await successBody();
+		const results = await Promise.all([0, 1, 2].map(() => call(body, signedQuery(), {}, {})));
+		expect(results.filter((result) => result.workflowData !== undefined)).toHaveLength(1);
+		expect(results.filter((result) => result.responseStatus === 200 && (result.responseBody as IDataObject)?.duplicate === true)).toHaveLength(2);
+	});
+
+	it('after a restart (fresh process memory, the same saved static data) a repeat of a remembered task starts nothing', async () => {
+		const staticData: IDataObject = {};
+		const body = await successBody();
+		expect((await call(body, signedQuery(), {}, staticData)).workflowData).toBeDefined();
+		// A fresh copy of the node's modules: nothing of the first "process" is left in memory.
+		const Restarted = await restartedTriggerNode();
+		expect(Restarted).not.toBe(MidjourneyEditsTrigger);
+		const callRestarted = async (taskBody: IDataObject) =>
+			await callTriggerWebhook(Restarted, { events: 'both' }, { body: taskBody, query: signedQuery() }, {
+				credentials: credentialsFor(fake),
+				staticData: JSON.parse(JSON.stringify(staticData)) as IDataObject,
+			});
+		const replay = await callRestarted(body);
+		expect(replay.workflowData).toBeUndefined();
+		expect(replay.responseBody).toEqual({ received: true, duplicate: true });
+		// The restarted process still starts executions for tasks it has not seen.
+		expect((await callRestarted(await successBody())).workflowData).toBeDefined();
+	});
+
+	it('remembers a bounded number of tasks in static data, the newest last', async () => {
 		const staticData: IDataObject = {};
 		const ids: string[] = [];
 		for (let count = 0; count < MAX_REMEMBERED_TASKS + 20; count++) ids.push(await taskOnFake('success', false));
@@ -112,6 +150,7 @@ describe('Midjourney Edits Trigger', () => {
 		const list = (remembered as IDataObject).recentTaskIds as string[];
 		expect(list).toHaveLength(MAX_REMEMBERED_TASKS);
 		expect(list.at(-1)).toBe(ids.at(-1));
+		expect(list[0]).toBe(ids[20]);
 	}, 60_000);
 
 	it('filters by outcome', async () => {
@@ -232,12 +271,18 @@ describe('Midjourney Edits Trigger', () => {
 		expect(result.workflowData).toBeUndefined();
 	});
 
-	it('has a complete webhook lifecycle', async () => {
-		for (const method of ['checkExists', 'create', 'delete'] as const) {
-			const { returned } = await callWebhookMethod(MidjourneyEditsTrigger, { events: 'both' }, method, {
-				credentials: credentialsFor(fake),
-			});
-			expect(returned).toBe(true);
+	it('keeps the remembered tasks when the workflow is deactivated and activated again', async () => {
+		// n8n calls the webhook lifecycle on (de)activation; nothing there may forget what was seen.
+		const staticData: IDataObject = {};
+		const body = await successBody();
+		expect((await call(body, signedQuery(), {}, staticData)).workflowData).toBeDefined();
+		for (const method of ['delete', 'checkExists', 'create'] as const) {
+			await callWebhookMethod(MidjourneyEditsTrigger, { events: 'both' }, method, { credentials: credentialsFor(fake), staticData });
 		}
+		const replay = await callTriggerWebhook(await restartedTriggerNode(), { events: 'both' }, { body, query: signedQuery() }, {
+			credentials: credentialsFor(fake),
+			staticData,
+		});
+		expect(replay.responseBody).toEqual({ received: true, duplicate: true });
 	});
 });

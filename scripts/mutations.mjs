@@ -1,0 +1,157 @@
+/**
+ * The mutations scripts/mutation-check.mjs applies, one at a time, in a scratch copy. Each removes or
+ * breaks one behaviour; `tests` (with the optional jest `-t` pattern `testName`) must then fail.
+ * Anchors (`find`) are short, stable lines of product code and must match exactly once; when the code
+ * they name is rewritten the check reports the mutation STALE: re-anchor it on the new code.
+ */
+const EDIT = 'nodes/MidjourneyEdits/actions/image/edit.operation.ts';
+const RESULT_ITEMS = 'nodes/shared/resultItems.ts';
+const SEEN_TASKS = 'nodes/shared/seenTasks.ts';
+const PACING = 'nodes/shared/pacing.ts';
+
+const FAULTS_TEST = 'test/workflows/editFaults.test.ts';
+const FILES_TEST = 'test/workflows/editFiles.test.ts';
+const TRIGGER_TEST = 'test/workflows/trigger.test.ts';
+const CALLBACK_TEST = 'test/workflows/editCallback.test.ts';
+
+export const MUTATIONS = [
+	// --- Issue 12: a callback is a claim, the task record is the truth ---------------------------
+	{
+		id: 'claims-trigger-starts-unfinished-task',
+		what: 'The trigger starts a workflow for a task the API has not finished (a forged success).',
+		edits: [{ file: 'nodes/MidjourneyEditsTrigger/MidjourneyEditsTrigger.node.ts', find: 'if (!isFinished(outcome)) {', replace: 'if (outcome.state === \'not_found\') {' }],
+		tests: [TRIGGER_TEST],
+		testName: 'forged success for a running task',
+	},
+	{
+		id: 'claims-resume-on-unfinished-task',
+		what: 'A forged post resumes a waiting execution while its task still runs.',
+		edits: [{ file: 'nodes/MidjourneyEdits/actions/image/edit/callbackResume.ts', find: 'if (unfinished.length > 0) {', replace: 'if (unfinished.length < 0) {' }],
+		tests: ['test/workflows/callbackClaims.test.ts'],
+		testName: 'resumes nothing while the task runs',
+	},
+	{
+		id: 'claims-download-guard-removed',
+		what: 'Result downloads fetch private addresses.',
+		edits: [{ file: 'nodes/shared/images.ts', find: 'const refused = refusedDownloadReason(current, exemptHost);', replace: 'const refused = undefined;' }],
+		tests: ['test/unit/resultDownloads.test.ts'],
+		testName: 'private address|re-checks a redirect',
+	},
+	{
+		id: 'claims-token-follows-redirects',
+		what: 'API requests follow redirects, taking the token to another origin.',
+		edits: [{ file: 'nodes/shared/transport.ts', find: 'disableFollowRedirect: true,', replace: 'disableFollowRedirect: false,' }],
+		tests: ['test/workflows/transportClaims.test.ts'],
+		testName: 'receives nothing',
+	},
+	{
+		id: 'claims-retry-on-fail-resubmits',
+		what: 'n8n\'s Retry On Fail submits (and bills) the items again.',
+		edits: [{ file: EDIT, find: 'const earlier = earlierSubmission(state.submissionKey);', replace: 'const earlier = undefined as ReturnType<typeof earlierSubmission>;' }],
+		tests: ['test/workflows/retryOnFail.test.ts'],
+		testName: 'exactly 2 submissions',
+	},
+	// --- The seven that survived the audit of issue 18 -------------------------------------------
+	{
+		id: 'files-prepared-in-submit-loop',
+		what: 'File/mask preparation moved into the submit loop: item 1 is paid for before item 2\'s bad file fails.',
+		edits: [
+			{ file: EDIT, find: 'state.body = await prepareEditBody(this, state.plan!, gate, signal);', replace: 'state.body = {};' },
+			{ file: EDIT, find: 'const body = { ...state.body! };', replace: 'const body = { ...(await prepareEditBody(this, plan, gate, signal)) };' },
+		],
+		tests: [FAULTS_TEST],
+		testName: 'prepares every item',
+	},
+	{
+		id: 'error-item-pairedItem-dropped',
+		what: 'Error items (Continue On Fail) carry no pairedItem.',
+		edits: [{ file: EDIT, find: 'return { json, pairedItem: { item: state.itemIndex } };', replace: 'return { json };' }],
+		tests: [FILES_TEST],
+		testName: 'pairs each output item',
+	},
+	{
+		id: 'continue-on-fail-ignored-on-submit',
+		what: 'A refused submission fails the whole run even under Continue On Fail.',
+		edits: [{ file: EDIT, find: 'if (stopping) {', replace: 'if (states.some((state) => state.error)) {' }],
+		tests: [FAULTS_TEST],
+		testName: 'refused submission',
+	},
+	{
+		id: 'trigger-dedupe-memory-layer-removed',
+		what: 'The trigger forgets the in-process memory of task ids (near-simultaneous repeats both start).',
+		edits: [{ file: SEEN_TASKS, find: 'if (!firstTimeInThisProcess(key)) return false;', replace: '' }],
+		tests: [TRIGGER_TEST],
+		testName: 'near-simultaneous',
+	},
+	{
+		id: 'trigger-dedupe-stored-layer-removed',
+		what: 'The trigger ignores the task ids kept in static data (a repeat after a restart starts again).',
+		edits: [{ file: SEEN_TASKS, find: 'if (remembered.includes(taskId)) return false;', replace: '' }],
+		tests: [TRIGGER_TEST],
+		testName: 'after a restart|deactivated and activated',
+	},
+	{
+		id: 'resume-once-guard-disabled',
+		what: '"Wait for Callback" resumes once per concurrent callback (n8n 1.x runs the rest twice).',
+		edits: [{ file: 'nodes/MidjourneyEdits/actions/image/edit/callbackResume.ts', find: 'if (!firstTimeInThisProcess(`resume:${key}`)) {', replace: 'if (!`resume:${key}`) {' }],
+		tests: [CALLBACK_TEST],
+		testName: 'arriving twice at once',
+	},
+	{
+		id: 'grid-note-removed',
+		what: 'A failed split image no longer says the grid can still be downloaded.',
+		edits: [{ file: RESULT_ITEMS, find: 'can still be downloaded: choose "Grid Image" to get it.', replace: 'is there.' }],
+		tests: [FILES_TEST],
+		testName: 'grid can still be downloaded',
+	},
+	{
+		id: 'grid-note-dropped-from-continue-on-fail-item',
+		what: 'Under Continue On Fail the failed split image item keeps the error but not its description.',
+		edits: [{ file: RESULT_ITEMS, find: '...(description ? { description } : {})', replace: '' }],
+		tests: [FILES_TEST],
+		testName: 'also in the Continue On Fail item',
+	},
+	// --- The most important behaviours, removed outright ----------------------------------------
+	{
+		id: 'callback-signature-check-removed',
+		what: 'Callbacks are accepted without (or with a wrong) signature.',
+		edits: [{ file: 'nodes/shared/callbackIntake.ts', find: 'if (check.valid) return true;', replace: 'return true;' }],
+		tests: [TRIGGER_TEST, CALLBACK_TEST],
+		testName: 'unsigned|tampered|made-up result|cannot resume another',
+	},
+	{
+		id: 'trigger-dedupe-removed',
+		what: 'A repeated callback starts the trigger\'s workflow again.',
+		edits: [{ file: 'nodes/MidjourneyEditsTrigger/MidjourneyEditsTrigger.node.ts', find: 'if (!rememberTaskOnce(this, taskId)) {', replace: 'if (!taskId) {' }],
+		tests: [TRIGGER_TEST],
+		testName: 'however often the callback repeats',
+	},
+	{
+		id: 'submission-resent-after-dropped-connection',
+		what: 'A submission the API may have accepted (dropped connection) is sent again: billed twice.',
+		edits: [{ file: 'nodes/shared/errors.ts', find: "return isNetworkFailure(failure) && NEVER_DELIVERED_NETWORK_CODES.has(failure.code ?? '');", replace: 'return isNetworkFailure(failure);' }],
+		tests: [FAULTS_TEST],
+		testName: 'dropped connection on submit',
+	},
+	{
+		id: 'empty-prompt-not-checked',
+		what: 'An empty prompt is sent to the API (paid) instead of failing before any request.',
+		edits: [{ file: 'nodes/MidjourneyEdits/actions/image/edit/plan.ts', find: "if (prompt === '') {", replace: "if (prompt === 'never') {" }],
+		tests: [FAULTS_TEST],
+		testName: 'empty prompt',
+	},
+	{
+		id: 'cancel-ignored-while-waiting',
+		what: 'A cancelled execution keeps sleeping out the poll interval.',
+		edits: [{ file: PACING, find: '\t\tawait sleep(Math.min(SLICE_MS, left));\n\t\tthrowIfCancelled(signal);', replace: '\t\tawait sleep(Math.min(SLICE_MS, left));' }],
+		tests: ['test/workflows/editPoll.test.ts'],
+		testName: 'cancels the execution',
+	},
+	{
+		id: 'concurrency-unbounded',
+		what: 'Every item is submitted at once, ignoring "Concurrency".',
+		edits: [{ file: PACING, find: 'Math.max(1, Math.min(limit, elements.length))', replace: 'Math.max(1, elements.length)' }],
+		tests: ['test/workflows/editBatch.test.ts'],
+		testName: 'bounded concurrency',
+	},
+];
