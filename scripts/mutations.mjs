@@ -15,6 +15,42 @@ const TRIGGER_TEST = 'test/workflows/trigger.test.ts';
 const CALLBACK_TEST = 'test/workflows/editCallback.test.ts';
 
 export const MUTATIONS = [
+	// --- Issue 12: a callback is a claim, the task record is the truth ---------------------------
+	{
+		id: 'claims-trigger-starts-unfinished-task',
+		what: 'The trigger starts a workflow for a task the API has not finished (a forged success).',
+		edits: [{ file: 'nodes/MidjourneyEditsTrigger/MidjourneyEditsTrigger.node.ts', find: 'if (!isFinished(outcome)) {', replace: 'if (outcome.state === \'not_found\') {' }],
+		tests: [TRIGGER_TEST],
+		testName: 'forged success for a running task',
+	},
+	{
+		id: 'claims-resume-on-unfinished-task',
+		what: 'A forged post resumes a waiting execution while its task still runs.',
+		edits: [{ file: 'nodes/MidjourneyEdits/actions/image/edit/callbackResume.ts', find: 'if (unfinished.length > 0) {', replace: 'if (unfinished.length < 0) {' }],
+		tests: ['test/workflows/callbackClaims.test.ts'],
+		testName: 'resumes nothing while the task runs',
+	},
+	{
+		id: 'claims-download-guard-removed',
+		what: 'Result downloads fetch private addresses.',
+		edits: [{ file: 'nodes/shared/images.ts', find: 'const refused = refusedDownloadReason(current, exemptHost);', replace: 'const refused = undefined;' }],
+		tests: ['test/unit/resultDownloads.test.ts'],
+		testName: 'private address|re-checks a redirect',
+	},
+	{
+		id: 'claims-token-follows-redirects',
+		what: 'API requests follow redirects, taking the token to another origin.',
+		edits: [{ file: 'nodes/shared/transport.ts', find: 'disableFollowRedirect: true,', replace: 'disableFollowRedirect: false,' }],
+		tests: ['test/workflows/transportClaims.test.ts'],
+		testName: 'receives nothing',
+	},
+	{
+		id: 'claims-retry-on-fail-resubmits',
+		what: 'n8n\'s Retry On Fail submits (and bills) the items again.',
+		edits: [{ file: EDIT, find: 'const earlier = earlierSubmission(state.submissionKey);', replace: 'const earlier = undefined as ReturnType<typeof earlierSubmission>;' }],
+		tests: ['test/workflows/retryOnFail.test.ts'],
+		testName: 'exactly 2 submissions',
+	},
 	// --- The seven that survived the audit of issue 18 -------------------------------------------
 	{
 		id: 'files-prepared-in-submit-loop',
@@ -86,7 +122,7 @@ export const MUTATIONS = [
 	{
 		id: 'trigger-dedupe-removed',
 		what: 'A repeated callback starts the trigger\'s workflow again.',
-		edits: [{ file: 'nodes/MidjourneyEditsTrigger/MidjourneyEditsTrigger.node.ts', find: 'if (!rememberTaskOnce(this, callback.outcome.taskId)) {', replace: 'if (!callback.outcome.taskId) {' }],
+		edits: [{ file: 'nodes/MidjourneyEditsTrigger/MidjourneyEditsTrigger.node.ts', find: 'if (!rememberTaskOnce(this, taskId)) {', replace: 'if (!taskId) {' }],
 		tests: [TRIGGER_TEST],
 		testName: 'however often the callback repeats',
 	},

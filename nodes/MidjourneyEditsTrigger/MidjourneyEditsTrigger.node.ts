@@ -6,7 +6,14 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { acceptSignedCallback, callbackItems, readFinishedCallback } from '../shared/callbackIntake';
+import {
+	acceptSignedCallback,
+	callbackItems,
+	claimedTaskId,
+	isFinished,
+	lookUpOutcomes,
+	maxCallbackAgeSeconds,
+} from '../shared/callbackIntake';
 import type { DownloadImages } from '../shared/resultItems';
 import { downloadImagesOption } from '../shared/resultItems';
 import { rememberTaskOnce } from '../shared/seenTasks';
@@ -100,30 +107,42 @@ export class MidjourneyEditsTrigger implements INodeType {
 
 	webhookMethods = webhookMethodsWithNothingToRegister;
 
+	/**
+	 * A callback only says "task X may be done": the task is looked up with our token, and only a
+	 * finished task the API knows starts the workflow, with the API's record as its data.
+	 */
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		const res = this.getResponseObject();
 		const options = this.getNodeParameter('options', {}) as TriggerOptions;
 
 		if (options.verifySignature !== false) {
 			const ownUrl = this.getNodeWebhookUrl('default') ?? '';
-			const pathname = ownUrl ? new URL(ownUrl).pathname : this.getRequestObject().path;
-			const maxAgeSeconds = Math.max(0, Number(options.maxCallbackAgeHours ?? 48)) * 3600;
-			if (!(await acceptSignedCallback(this, pathname, maxAgeSeconds))) return { noWebhookResponse: true };
+			if (!(await acceptSignedCallback(this, ownUrl, maxCallbackAgeSeconds(options.maxCallbackAgeHours)))) {
+				return { noWebhookResponse: true };
+			}
 		}
 
-		const callback = readFinishedCallback(this);
-		if (!callback) return { noWebhookResponse: true };
+		const taskId = claimedTaskId(this);
+		if (!taskId) return { noWebhookResponse: true };
+		const outcomes = await lookUpOutcomes(this, [taskId]);
+		if (!outcomes) return { noWebhookResponse: true };
+		const outcome = outcomes.get(taskId)!;
+		// Unknown or unfinished: acknowledged (2xx, so no sender retries forever), nothing starts.
+		if (!isFinished(outcome)) {
+			res.status(200).json({ received: true });
+			return { noWebhookResponse: true };
+		}
 		// Callbacks may repeat: one task starts at most one execution.
-		if (!rememberTaskOnce(this, callback.outcome.taskId)) {
+		if (!rememberTaskOnce(this, taskId)) {
 			res.status(200).json({ received: true, duplicate: true });
 			return { noWebhookResponse: true };
 		}
 		const events = this.getNodeParameter('events', 'both') as string;
-		if (events !== 'both' && events !== callback.outcome.state) {
+		if (events !== 'both' && events !== outcome.state) {
 			res.status(200).json({ received: true });
 			return { noWebhookResponse: true };
 		}
-		const items = await callbackItems(this, callback, options.downloadImages ?? 'none');
+		const items = await callbackItems(this, outcome, options.downloadImages ?? 'none');
 		return { workflowData: [items] };
 	}
 }

@@ -4,23 +4,40 @@ import { verifyCallbackSignature } from './callbackSignature';
 import { CREDENTIAL_TYPE } from './constants';
 import { taskFailureToNodeApiError } from './errors';
 import { isObject } from './json';
+import { fetchTaskRecords } from './polling';
 import type { DownloadImages } from './resultItems';
 import { resultItemsFor } from './resultItems';
 import type { TaskOutcome } from './taskOutcome';
-import { outcomeFromResult } from './taskOutcome';
+import { outcomeFromRecord } from './taskOutcome';
 
 /**
- * Checks the signature our node put on the callback URL it handed to the API. Answers a request
- * that fails the check itself (401 unsigned, 403 signed wrongly; nothing about why beyond that) and
- * returns false, so the caller starts or resumes nothing.
+ * A callback is a wake-up call, not a result: anyone who learns a callback URL can post to it. Both
+ * the trigger and the "Wait for Callback" resume therefore take only the task_id from a posted
+ * body, look the task up with our token, and build their output from the API's record alone.
+ *
+ * Task ids are UUIDs in every vendor example; this pattern also allows the other id styles the
+ * vendor's tools print (letters, digits, `-`, `_`) and nothing that could escape a file name or
+ * blow up stored data.
+ */
+export const TASK_ID_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;
+
+export function isValidTaskId(value: unknown): value is string {
+	return typeof value === 'string' && TASK_ID_PATTERN.test(value);
+}
+
+/**
+ * Checks the signature our node put on the callback URL it handed to the API, against the URL the
+ * node knows as its own (not the one the request claims). Answers a request that fails the check
+ * itself (401 unsigned, 403 signed wrongly; nothing about why beyond that) and returns false, so
+ * the caller starts or resumes nothing.
  */
 export async function acceptSignedCallback(
 	ctx: IWebhookFunctions,
-	pathname: string,
+	ownUrl: string,
 	maxAgeSeconds: number,
 ): Promise<boolean> {
 	const { apiToken } = await ctx.getCredentials(CREDENTIAL_TYPE);
-	const check = verifyCallbackSignature(pathname, ctx.getQueryData() as IDataObject, String(apiToken ?? ''), {
+	const check = verifyCallbackSignature(ownUrl, ctx.getQueryData() as IDataObject, String(apiToken ?? ''), {
 		maxAgeSeconds,
 	});
 	if (check.valid) return true;
@@ -32,45 +49,82 @@ export async function acceptSignedCallback(
 }
 
 /**
- * Reads a callback body (the flat result shape, with task_id). Answers 400 itself and returns
- * undefined for a body that is not one; a body still in progress is answered 200 and also ignored.
+ * The task_id of a callback body, and nothing else from it. Answers 400 itself (without echoing
+ * the value) and returns undefined when the body has no valid one.
  */
-export function readFinishedCallback(
-	ctx: IWebhookFunctions,
-): { body: IDataObject; outcome: TaskOutcome } | undefined {
+export function claimedTaskId(ctx: IWebhookFunctions): string | undefined {
 	const body = ctx.getBodyData();
-	const res = ctx.getResponseObject();
-	if (!isObject(body) || typeof body.task_id !== 'string' || body.task_id.trim() === '') {
-		res.status(400).json({ error: 'Expected a JSON body with a task_id' });
+	const taskId = isObject(body) ? body.task_id : undefined;
+	if (!isValidTaskId(taskId)) {
+		ctx.getResponseObject()
+			.status(400)
+			.json({ error: 'Expected a JSON body with a task_id (letters, digits, - and _, at most 100)' });
 		return undefined;
 	}
-	const outcome = outcomeFromResult(body, body.task_id);
-	if (outcome.state === 'running') {
-		res.status(200).json({ received: true });
-		return undefined;
-	}
-	return { body, outcome };
+	return taskId;
 }
 
 /**
- * Output items for a finished callback. A webhook cannot fail an execution, so a failed task and a
- * failed download both come out as items carrying `error` next to the API's fields.
+ * Looks the tasks up with our token and reads each record's state (outcomeFromRecord is the one
+ * place that decides it). When the lookup fails, answers 503 itself (the sender may try again;
+ * nothing starts or resumes) and returns undefined.
+ */
+export async function lookUpOutcomes(
+	ctx: IWebhookFunctions,
+	taskIds: string[],
+): Promise<Map<string, TaskOutcome> | undefined> {
+	let records: Map<string, IDataObject>;
+	try {
+		records = await fetchTaskRecords(ctx, taskIds, { maxAttempts: 2 });
+	} catch {
+		ctx.getResponseObject().status(503).json({ error: 'Could not look the task up; try again later' });
+		return undefined;
+	}
+	return new Map(taskIds.map((taskId) => [taskId, outcomeFromRecord(records.get(taskId) ?? {}, taskId)]));
+}
+
+export function isFinished(outcome: TaskOutcome): boolean {
+	return outcome.state === 'succeeded' || outcome.state === 'failed';
+}
+
+/**
+ * Output items for a finished task, built from the API's record only. A webhook cannot fail an
+ * execution, so a failed task and a failed download both come out as items carrying `error`.
  */
 export async function callbackItems(
 	ctx: IWebhookFunctions,
-	callback: { body: IDataObject; outcome: TaskOutcome },
+	outcome: TaskOutcome,
 	download: DownloadImages,
-	pairedItemIndex?: number,
+	pairedItemIndex = 0,
 ): Promise<INodeExecutionData[]> {
-	const { body, outcome } = callback;
-	const pairedItem = pairedItemIndex === undefined ? {} : { pairedItem: { item: pairedItemIndex } };
-	if (outcome.state === 'succeeded') {
+	const pairedItem = { item: pairedItemIndex };
+	if (outcome.state === 'succeeded' && outcome.result) {
+		const result = { ...outcome.result, task_id: outcome.taskId };
 		try {
-			return await resultItemsFor(ctx, outcome.result!, download, pairedItemIndex ?? 0, true);
+			return await resultItemsFor(ctx, result, download, pairedItemIndex, true);
 		} catch (error) {
-			return [{ json: { ...outcome.result!, error: (error as Error).message }, ...pairedItem }];
+			return [{ json: { ...result, error: (error as Error).message }, pairedItem }];
 		}
 	}
 	const error = taskFailureToNodeApiError(ctx.getNode(), outcome.taskId, outcome.error ?? {});
-	return [{ json: { ...body, error: error.message, description: error.description ?? undefined }, ...pairedItem }];
+	const json: IDataObject = {
+		...(outcome.result ?? {}),
+		task_id: outcome.taskId,
+		success: false,
+		error: error.message,
+	};
+	if (error.description) json.description = error.description;
+	return [{ json, pairedItem }];
+}
+
+const DEFAULT_MAX_CALLBACK_AGE_HOURS = 48;
+
+/**
+ * The trigger's "Max Callback Age (Hours)" in seconds. A value that is not a number (an expression
+ * gone wrong) keeps the default instead of turning expiry off.
+ */
+export function maxCallbackAgeSeconds(hours: unknown): number {
+	const value = typeof hours === 'string' && hours.trim() !== '' ? Number(hours) : hours;
+	const valid = typeof value === 'number' && Number.isFinite(value) && value >= 0;
+	return (valid ? value : DEFAULT_MAX_CALLBACK_AGE_HOURS) * 3600;
 }

@@ -1,6 +1,9 @@
 import type { IBinaryData, IDataObject, IExecuteFunctions, IWebhookFunctions } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
+import { refusedDownloadReason } from './publicAddress';
+import { getBaseUrls } from './transport';
+
 export interface ImageKind {
 	mimeType: string;
 	extension: string;
@@ -72,10 +75,6 @@ function safePathOf(url: string): string {
 	}
 }
 
-function mimeFor(extension: string): string {
-	return Object.entries(EXTENSION_BY_MIME).find(([, ext]) => ext === extension)?.[0] ?? 'image/png';
-}
-
 /** Only the origin and path of a link: result links carry short-lived signatures in the query. */
 export function describeUrl(url: string): string {
 	try {
@@ -87,9 +86,42 @@ export function describeUrl(url: string): string {
 }
 
 /**
- * Downloads one result image into n8n's binary store. Result links are public CDN links (often
- * signed and short-lived), so no credential is sent; a failure is retried once because CDNs
- * flake, then reported with the status.
+ * Bounds for downloading one result image. Mutable only so tests can reach them in seconds; node
+ * code never changes them.
+ */
+export const RESULT_DOWNLOAD_LIMITS = {
+	/** A 2x2 grid is a few MB; anything past this is not a Midjourney result. */
+	maxBytes: 50 * 1024 * 1024,
+	/** From the request until the last byte, across redirects; a server dripping bytes is cut off. */
+	deadlineMs: 120_000,
+	/** Redirect hops followed, each one re-checked like the first link. */
+	maxRedirects: 3,
+};
+
+/** At most this many split images per task: the grid is 2x2. */
+export const MAX_SUB_IMAGES = 4;
+
+type DownloadProblem = { problem: string; retry: boolean };
+
+class DownloadRefused extends Error {
+	constructor(readonly problem: DownloadProblem) {
+		super(problem.problem);
+	}
+}
+
+interface StreamingResponse {
+	statusCode: number;
+	headers: IDataObject;
+	body: AsyncIterable<Buffer> & { destroy(error?: Error): void };
+}
+
+/**
+ * Downloads one result image into n8n's binary store. Only links that came from the API's task
+ * record reach this, and still: http(s) to a public address only (publicAddress.ts; the
+ * credential's API host is exempt), redirects re-checked hop by hop, at most
+ * RESULT_DOWNLOAD_LIMITS.maxBytes, one deadline for the whole download, and the bytes must be an
+ * image. Result links are public CDN links, so no credential is sent. An HTTP error or a dropped
+ * connection is retried once (CDNs flake); a refused link, size or type is not.
  */
 export async function downloadImageAsBinary(
 	ctx: DownloadContext,
@@ -97,29 +129,28 @@ export async function downloadImageAsBinary(
 	fileBaseName: string,
 	itemIndex: number,
 ): Promise<IBinaryData> {
+	const { apiBaseUrl } = await getBaseUrls(ctx);
+	const exemptHost = new URL(apiBaseUrl).host;
 	let lastProblem = '';
 	for (let attempt = 1; attempt <= 2; attempt++) {
 		try {
-			const response = (await ctx.helpers.httpRequest({
-				method: 'GET',
-				url,
-				encoding: 'arraybuffer',
-				returnFullResponse: true,
-				ignoreHttpStatusErrors: true,
-				timeout: 120_000,
-			})) as { statusCode: number; headers: IDataObject; body: Buffer | ArrayBuffer };
-			if (response.statusCode >= 200 && response.statusCode < 300) {
-				const data = Buffer.isBuffer(response.body) ? response.body : Buffer.from(response.body);
-				const extension = extensionFor(response.headers['content-type'], url);
-				return await ctx.helpers.prepareBinaryData(
-					data,
-					`${fileBaseName}.${extension}`,
-					sniffImageKind(data)?.mimeType ?? mimeFor(extension),
-				);
+			const { data, contentType } = await fetchImageBytes(ctx, url, exemptHost);
+			const kind = sniffImageKind(data);
+			if (!kind) {
+				throw new DownloadRefused({
+					problem: `the link did not return an image (not PNG, JPEG, WebP or GIF; content type ${String(contentType ?? 'none').slice(0, 60)})`,
+					retry: false,
+				});
 			}
-			lastProblem = `HTTP ${response.statusCode}${response.statusCode === 403 ? ' (the link may have expired)' : ''}`;
+			// The bytes decide the type and extension, not what the server or the URL claim.
+			return await ctx.helpers.prepareBinaryData(data, `${safeFileBaseName(fileBaseName)}.${kind.extension}`, kind.mimeType);
 		} catch (error) {
-			lastProblem = (error as Error).message?.slice(0, 200) ?? 'network error';
+			if (error instanceof DownloadRefused) {
+				lastProblem = error.problem.problem;
+				if (!error.problem.retry) break;
+			} else {
+				lastProblem = (error as Error).message?.slice(0, 200) ?? 'network error';
+			}
 		}
 	}
 	throw new NodeApiError(
@@ -127,10 +158,101 @@ export async function downloadImageAsBinary(
 		{ url: describeUrl(url), problem: lastProblem },
 		{
 			message: `Downloading the result image failed: ${lastProblem}`,
-			description: `Tried twice to download ${describeUrl(url)}. Result links can expire soon after the task finishes: download promptly, or fetch fresh links with "Task → Get".`,
+			description: `Could not download ${describeUrl(url)}. Result links can expire soon after the task finishes: download promptly, or fetch fresh links with "Task → Get".`,
 			itemIndex,
 		},
 	);
+}
+
+/** File names from task ids and quarters only; anything else becomes `_`. */
+export function safeFileBaseName(name: string): string {
+	const safe = name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 120);
+	return safe === '' ? 'midjourney' : safe;
+}
+
+async function fetchImageBytes(
+	ctx: DownloadContext,
+	url: string,
+	exemptHost: string,
+): Promise<{ data: Buffer; contentType: unknown; finalUrl: string }> {
+	const limits = RESULT_DOWNLOAD_LIMITS;
+	const deadline = AbortSignal.timeout(limits.deadlineMs);
+	let current = url;
+	for (let hop = 0; ; hop++) {
+		const refused = refusedDownloadReason(current, exemptHost);
+		if (refused) {
+			throw new DownloadRefused({ problem: `the link was refused: ${refused}`, retry: false });
+		}
+		const response = (await ctx.helpers.httpRequest({
+			method: 'GET',
+			url: current,
+			encoding: 'stream',
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+			disableFollowRedirect: true,
+			timeout: limits.deadlineMs,
+			abortSignal: deadline,
+		})) as StreamingResponse;
+		const status = response.statusCode;
+		if (status >= 300 && status < 400) {
+			response.body.destroy();
+			const location = response.headers.location;
+			if (typeof location !== 'string' || hop >= limits.maxRedirects) {
+				throw new DownloadRefused({ problem: `HTTP ${status}: too many redirects or no Location`, retry: false });
+			}
+			current = new URL(location, current).toString();
+			continue;
+		}
+		if (status < 200 || status >= 300) {
+			response.body.destroy();
+			const expired = status === 403 ? ' (the link may have expired)' : '';
+			throw new DownloadRefused({ problem: `HTTP ${status}${expired}`, retry: true });
+		}
+		const declared = Number(response.headers['content-length']);
+		if (Number.isFinite(declared) && declared > limits.maxBytes) {
+			response.body.destroy();
+			throw new DownloadRefused({ problem: tooLarge(limits.maxBytes), retry: false });
+		}
+		const data = await readAtMost(response.body, limits.maxBytes, deadline);
+		if (!Buffer.isBuffer(data)) throw new DownloadRefused(data);
+		return { data, contentType: response.headers['content-type'], finalUrl: current };
+	}
+}
+
+function tooLarge(maxBytes: number): string {
+	return `the image is larger than ${Math.round(maxBytes / 1024 / 1024)} MB`;
+}
+
+/** Reads a response body until its end, the size cap or the deadline, whichever comes first. */
+async function readAtMost(
+	body: StreamingResponse['body'],
+	maxBytes: number,
+	deadline: AbortSignal,
+): Promise<Buffer | DownloadProblem> {
+	const chunks: Buffer[] = [];
+	let size = 0;
+	let problem: DownloadProblem | undefined;
+	const cutOff = () => body.destroy(new Error('the download did not finish in time'));
+	if (deadline.aborted) cutOff();
+	deadline.addEventListener('abort', cutOff, { once: true });
+	try {
+		for await (const chunk of body) {
+			size += chunk.length;
+			if (size > maxBytes) {
+				problem = { problem: tooLarge(maxBytes), retry: false };
+				body.destroy();
+				break;
+			}
+			chunks.push(chunk);
+		}
+	} catch (error) {
+		problem = deadline.aborted
+			? { problem: `the download did not finish within ${Math.round(RESULT_DOWNLOAD_LIMITS.deadlineMs / 1000)} seconds`, retry: false }
+			: { problem: (error as Error).message?.slice(0, 200) ?? 'network error', retry: true };
+	} finally {
+		deadline.removeEventListener('abort', cutOff);
+	}
+	return problem ?? Buffer.concat(chunks);
 }
 
 export function assertImage(

@@ -39,21 +39,34 @@ export function backoffMs(attempt: number, baseMs = 1000, capMs = 30_000): numbe
 export class RateLimitGate {
 	private pausedUntil = 0;
 
+	/** Epoch ms after which no pause lasts (the batch's latest item deadline), when known. */
+	private notAfter = Infinity;
+
 	/** How many times the API told us to slow down (for logs and the benchmark). */
 	rateLimitedCount = 0;
 
 	constructor(private readonly signal?: AbortSignal) {}
 
+	/** No pause of this gate reaches past `deadline` (the user's timeout ends the wait, not the API). */
+	endPausesBy(deadline: number): void {
+		this.notAfter = deadline;
+	}
+
 	async waitForTurn(): Promise<void> {
-		const wait = this.pausedUntil - Date.now();
+		const until = Math.min(this.pausedUntil, this.notAfter);
+		const wait = until - Date.now();
 		if (wait > 0) await pauseUnlessCancelled(wait, this.signal);
 	}
 
 	slowDown(waitMs: number): void {
 		this.rateLimitedCount++;
-		this.pausedUntil = Math.max(this.pausedUntil, Date.now() + waitMs);
+		const bounded = Number.isFinite(waitMs) ? Math.min(Math.max(0, waitMs), MAX_GATE_PAUSE_MS) : MAX_GATE_PAUSE_MS;
+		this.pausedUntil = Math.max(this.pausedUntil, Date.now() + bounded);
 	}
 }
+
+/** The longest one 429 can pause a batch; a longer Retry-After is not honoured inside one run. */
+export const MAX_GATE_PAUSE_MS = 120_000;
 
 /** Runs `task` for each element with at most `limit` running at once; keeps result order. */
 export async function mapWithConcurrency<T, R>(

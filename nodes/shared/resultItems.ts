@@ -3,7 +3,7 @@ import { NodeApiError } from 'n8n-workflow';
 
 import type { DownloadContext } from './images';
 import { asNodeError } from './nodeErrors';
-import { describeUrl, downloadImageAsBinary, quarterPosition } from './images';
+import { describeUrl, downloadImageAsBinary, MAX_SUB_IMAGES, quarterPosition } from './images';
 
 export type DownloadImages = 'none' | 'grid' | 'split';
 
@@ -63,7 +63,8 @@ export async function resultItemsFor(
 		}
 	}
 
-	const subUrls = stringsOf(result.sub_image_urls);
+	// A grid splits into four; more links than that is not a result to fetch one by one.
+	const subUrls = stringsOf(result.sub_image_urls).slice(0, MAX_SUB_IMAGES);
 	if (subUrls.length === 0) {
 		const error = missingLinkError(ctx, 'sub_image_urls', pairedItemIndex);
 		if (!continueOnFail) throw error;

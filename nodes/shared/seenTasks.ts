@@ -45,3 +45,44 @@ export function rememberTaskOnce(ctx: IWebhookFunctions, taskId: string): boolea
 	staticData.recentTaskIds = remembered.slice(-MAX_REMEMBERED_TASKS);
 	return true;
 }
+
+/**
+ * Tasks this process already submitted (and paid for) in the current run of a node, so that n8n's
+ * "Retry On Fail" never bills an item twice. When a node throws, n8n runs its whole execute() again
+ * with the same input, in the same process, within the same execution and run (in queue mode the
+ * retry happens inside the worker that ran the node, never on another one). The key therefore holds
+ * the execution id, the node, its run index (a loop runs the node again with new input under a new
+ * run index), the item index and a hash of what the item asks the API for (see editRequestHash).
+ * Bounded and forgotten once the node finishes without throwing; a restart forgets it, but a restart
+ * also ends the retry loop.
+ */
+/**
+ * What a try did with an item: a task id, or (taskId undefined) a submission that failed in a way
+ * that may still have created and billed a task (a 5xx, a dropped connection): that one is not sent
+ * again by a retry either.
+ */
+export interface EarlierSubmission {
+	taskId?: string;
+	submittedAt: number;
+	uncertainFailure?: string;
+}
+
+const submittedInThisProcess = new Map<string, EarlierSubmission>();
+const MAX_SUBMITTED_IN_PROCESS = 10_000;
+
+export function rememberSubmission(key: string, submission: EarlierSubmission): void {
+	submittedInThisProcess.delete(key);
+	submittedInThisProcess.set(key, submission);
+	if (submittedInThisProcess.size > MAX_SUBMITTED_IN_PROCESS) {
+		const oldest = submittedInThisProcess.keys().next().value;
+		if (oldest !== undefined) submittedInThisProcess.delete(oldest);
+	}
+}
+
+export function earlierSubmission(key: string): EarlierSubmission | undefined {
+	return submittedInThisProcess.get(key);
+}
+
+export function forgetSubmissions(keys: string[]): void {
+	for (const key of keys) submittedInThisProcess.delete(key);
+}

@@ -41,6 +41,8 @@ export interface AceRequestOptions {
 const REQUEST_TIMEOUT_MS = 60_000;
 /** A Retry-After longer than this is not waited out inside a running execution. */
 const MAX_RETRY_AFTER_MS = 120_000;
+/** Longer Retry-After values are read as this (a day), so no header parses to Infinity. */
+const MAX_RETRY_AFTER_SECONDS = 86_400;
 
 const DEFAULT_MAX_ATTEMPTS: Record<AceRequestOptions['stage'], number> = {
 	// Only retried where the API cannot have accepted the submission (429, connection refused).
@@ -216,6 +218,10 @@ async function sendOnce(
 			ignoreHttpStatusErrors: true,
 			timeout: REQUEST_TIMEOUT_MS,
 			abortSignal: signal,
+			// n8n follows redirects by default and was seen sending the Authorization header along to
+			// another origin: the token goes to the configured API and nowhere else.
+			disableFollowRedirect: true,
+			sendCredentialsOnCrossOriginRedirect: false,
 		})) as IN8nHttpFullResponse;
 	} catch (error) {
 		throwIfCancelled(signal);
@@ -225,6 +231,16 @@ async function sendOnce(
 	}
 	const body = parseBody(response.body);
 	const status = response.statusCode;
+	if (status >= 300 && status < 400) {
+		return {
+			ok: false,
+			failure: {
+				status,
+				code: 'redirect_not_followed',
+				message: `the service answered with a redirect (HTTP ${status}), which is not followed so the token is sent nowhere else; set the base URL in the credential to the address that answers directly`,
+			},
+		};
+	}
 	if (status >= 200 && status < 300) {
 		if (body === undefined) {
 			return {
@@ -271,10 +287,10 @@ function apiFailure(status: number, body: IDataObject, headers: IDataObject): Ap
 export function parseRetryAfter(value: unknown): number | undefined {
 	if (typeof value !== 'string' && typeof value !== 'number') return undefined;
 	const text = String(value).trim();
-	if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+	if (/^\d+(\.\d+)?$/.test(text)) return Math.min(Number(text), MAX_RETRY_AFTER_SECONDS);
 	const at = Date.parse(text);
 	if (Number.isNaN(at)) return undefined;
-	return Math.max(0, (at - Date.now()) / 1000);
+	return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(0, (at - Date.now()) / 1000));
 }
 
 function networkFailure(error: unknown): ApiFailure {

@@ -15,7 +15,7 @@ function queryOf(url: string): Record<string, string> {
 
 function verify(url: string, token = TOKEN, maxAgeSeconds = 3600, now?: number) {
 	const parsed = new URL(url);
-	return verifyCallbackSignature(parsed.pathname, queryOf(url), token, { maxAgeSeconds, now });
+	return verifyCallbackSignature(`${parsed.origin}${parsed.pathname}`, queryOf(url), token, { maxAgeSeconds, now });
 }
 
 describe('signCallbackUrl / verifyCallbackSignature', () => {

@@ -178,7 +178,7 @@ describe('none mode', () => {
 			const url = new URL(received[0].url, 'http://127.0.0.1');
 			const query = Object.fromEntries(url.searchParams.entries());
 			expect(Object.keys(query)).toEqual(expect.arrayContaining(Object.values(SIGNATURE_PARAMS)));
-			expect(verifyCallbackSignature(url.pathname, query, TOKEN, { maxAgeSeconds: 60 })).toEqual({ valid: true });
+			expect(verifyCallbackSignature(`${callbackUrl}`, query, TOKEN, { maxAgeSeconds: 60 })).toEqual({ valid: true });
 		} finally {
 			receiver.close();
 		}

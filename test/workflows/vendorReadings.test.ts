@@ -11,7 +11,7 @@ import { DEFAULT_PLATFORM_TOKEN, startFakeAceDataCloud } from '../fake-api/fakeA
 import { encodeRgbPng } from '../fake-api/pngs';
 import { signCallbackUrl } from '../../nodes/shared/callbackSignature';
 import { MidjourneyEditsTrigger } from '../../nodes/MidjourneyEditsTrigger/MidjourneyEditsTrigger.node';
-import { callTriggerWebhook, DEFAULT_TRIGGER_WEBHOOK_ID, runWorkflow, waitForResumedRun } from '../harness';
+import { callTriggerWebhook, DEFAULT_TRIGGER_WEBHOOK_ID, getHarnessBaseUrl, runWorkflow, waitForResumedRun } from '../harness';
 import { loadExample } from '../support/examples';
 import type { WorkflowRunResult } from '../harness';
 import { CAT, credentialsFor, fixture, NODE_TYPES, runEdit, TOKEN } from '../support/nodeRun';
@@ -303,16 +303,19 @@ describe('progress callbacks', () => {
 
 describe('progress callbacks to the trigger', () => {
 	it('a signed progress callback (success true, progress 40) starts no workflow; the final one does', async () => {
-		const triggerUrl = `https://n8n.example.test/webhook/${DEFAULT_TRIGGER_WEBHOOK_ID}/callback`;
+		// Signatures are bound to the trigger's own scheme, host and path (the harness's).
+		const triggerUrl = `${await getHarnessBaseUrl()}/webhook/${DEFAULT_TRIGGER_WEBHOOK_ID}/callback`;
 		const query = Object.fromEntries(new URL(signCallbackUrl(triggerUrl, TOKEN)).searchParams.entries());
+		// Progress callbacks come while the task runs (the trigger reads the state from the task record).
+		fake.faults.neverFinish = true;
 		const taskId = await createTask();
-		fake.finishTask(taskId, 'success');
 		const staticData = {};
 		const call = async (body: unknown) =>
 			await callTriggerWebhook(MidjourneyEditsTrigger, { events: 'both' }, { body, query }, { credentials: credentialsFor(fake), staticData });
 		const progress = await call({ ...loadExample('callback-progress.assumed.json'), task_id: taskId });
 		expect(progress.responseStatus).toBeLessThan(300);
 		expect(progress.workflowData).toBeUndefined();
+		fake.finishTask(taskId, 'success');
 		const final = await call({ ...loadExample('callback-success.json'), task_id: taskId });
 		expect(final.workflowData?.[0]).toHaveLength(1);
 		expect(final.workflowData![0][0].json).toMatchObject({ task_id: taskId, success: true, progress: 100 });

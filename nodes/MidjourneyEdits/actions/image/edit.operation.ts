@@ -1,25 +1,31 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { isPlainlyPrivateUrl, signCallbackUrl } from '../../../shared/callbackSignature';
+import { callbackLinkKindOf, isPlainlyPrivateUrl, signCallbackUrl } from '../../../shared/callbackSignature';
 import { CREDENTIAL_TYPE, EDITS_PATH } from '../../../shared/constants';
-import { taskFailureToNodeApiError } from '../../../shared/errors';
-import { mapWithConcurrency, RateLimitGate, throwIfCancelled } from '../../../shared/pacing';
+import { apiFailureOf, cannotHaveBeenAccepted, taskFailureToNodeApiError } from '../../../shared/errors';
+import { ExecutionCancelledSignal, mapWithConcurrency, RateLimitGate, throwIfCancelled } from '../../../shared/pacing';
 import type { PollOutcome } from '../../../shared/polling';
 import { pollUntilDone } from '../../../shared/polling';
 import { resultItemsFor } from '../../../shared/resultItems';
+import { earlierSubmission, forgetSubmissions, rememberSubmission } from '../../../shared/seenTasks';
 import { aceApiRequest } from '../../../shared/transport';
 import { editDescription } from './edit.description';
 import { prepareEditBody } from './edit/inputs';
 import type { EditPlan } from './edit/plan';
-import { readEditPlan } from './edit/plan';
+import { editRequestHash, readEditPlan } from './edit/plan';
 
 export const description: INodeProperties[] = editDescription;
+
+/** Input files read into memory at once while preparing uploads. */
+const MAX_FILES_PREPARED_AT_ONCE = 4;
 
 /** Where one input item stands; every input item ends with output items or an error. */
 interface ItemState {
 	itemIndex: number;
 	plan?: EditPlan;
+	/** Names this item's submission in this process (Retry On Fail memory, seenTasks.ts). */
+	submissionKey?: string;
 	body?: IDataObject;
 	taskId?: string;
 	submittedAt?: number;
@@ -47,6 +53,26 @@ function withSubmittedTasks(error: Error, states: ItemState[], failing: ItemStat
 }
 
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const keys: string[] = [];
+	const output = await editItems.call(this, keys);
+	// Finished without throwing: n8n will not retry, so the memory of these submissions can go.
+	forgetSubmissions(keys);
+	return output;
+}
+
+/** The node's run as n8n's "Retry On Fail" sees it: same execution, node and run index on every try. */
+function runIdentity(ctx: IExecuteFunctions): string {
+	let runIndex = '0';
+	try {
+		runIndex = String(ctx.evaluateExpression('{{ $runIndex }}', 0) ?? '0');
+	} catch {
+		// Without a run index, the request hash still tells a loop's different inputs apart.
+	}
+	const node = ctx.getNode();
+	return `${ctx.getExecutionId?.() ?? ''}:${node.id ?? node.name}:${runIndex}`;
+}
+
+async function editItems(this: IExecuteFunctions, keys: string[]): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
 	const continueOnFail = this.continueOnFail();
 	const signal = this.getExecutionCancelSignal?.();
@@ -71,6 +97,29 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	if (!first) return [states.map(errorItem)];
 	const { waitMode, concurrency } = first;
 
+	// n8n's "Retry On Fail" runs this again after a throw: items already submitted wait for their
+	// task instead of paying for a second one.
+	const run = runIdentity(this);
+	for (const state of live()) {
+		state.submissionKey = `${run}:${state.itemIndex}:${editRequestHash(this, state.plan!)}`;
+		keys.push(state.submissionKey);
+		const earlier = earlierSubmission(state.submissionKey);
+		if (earlier?.taskId) {
+			state.taskId = earlier.taskId;
+			state.submittedAt = earlier.submittedAt;
+			state.result = { task_id: earlier.taskId };
+		} else if (earlier?.uncertainFailure) {
+			fail(
+				state,
+				new NodeOperationError(this.getNode(), `The edit was not submitted again (item ${state.itemIndex + 1})`, {
+					itemIndex: state.itemIndex,
+					description: `An earlier try of this node failed while submitting it (${earlier.uncertainFailure}), and the API may have created and billed that task. Check with "Task → Get Many" before running the item again.`,
+				}),
+			);
+		}
+	}
+	const unsubmitted = () => live().filter((state) => !state.taskId);
+
 	let callbackUrl: string | undefined;
 	if (waitMode === 'callback') {
 		callbackUrl = await resumeUrlForCallbacks(this, first);
@@ -79,8 +128,9 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	// 2. Turn files into what the API takes (uploads cost nothing) before any paid submission.
 	let stopping = false;
 	await mapWithConcurrency(
-		live(),
-		concurrency,
+		unsubmitted(),
+		// Each preparation may hold a whole input file (up to 20 MB) in memory: a few at a time.
+		Math.min(concurrency, MAX_FILES_PREPARED_AT_ONCE),
 		async (state) => {
 			try {
 				state.body = await prepareEditBody(this, state.plan!, gate, signal);
@@ -96,17 +146,17 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 
 	// 3. Submit. A submission is only re-sent where the API cannot have accepted it (transport).
 	let apiToken: string | undefined;
-	if (waitMode === 'none' && live().some((state) => state.plan!.callbackUrl)) {
+	if (waitMode === 'none' && unsubmitted().some((state) => state.plan!.callbackUrl)) {
 		apiToken = String((await this.getCredentials(CREDENTIAL_TYPE)).apiToken ?? '');
 	}
 	await mapWithConcurrency(
-		live(),
+		unsubmitted(),
 		concurrency,
 		async (state) => {
 			const plan = state.plan!;
 			const body = { ...state.body! };
 			if (waitMode === 'callback') body.callback_url = callbackUrl;
-			else if (plan.callbackUrl) body.callback_url = signCallbackUrl(plan.callbackUrl, apiToken!);
+			else if (plan.callbackUrl) body.callback_url = callbackUrlForDontWait(plan.callbackUrl, apiToken!);
 			else body.async = true;
 			try {
 				const answer = await aceApiRequest(this, EDITS_PATH, body, {
@@ -124,9 +174,13 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				state.taskId = answer.task_id;
 				state.submittedAt = Date.now();
 				state.result = answer;
+				rememberSubmission(state.submissionKey!, { taskId: state.taskId, submittedAt: state.submittedAt });
 			} catch (error) {
 				stopping = !continueOnFail;
 				state.error = error as Error;
+				if (mayHaveCreatedTask(error)) {
+					rememberSubmission(state.submissionKey!, { submittedAt: Date.now(), uncertainFailure: state.error.message });
+				}
 			}
 		},
 		() => stopping || (signal?.aborted ?? false),
@@ -146,6 +200,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	}
 
 	const submitted = live().filter((state) => state.taskId);
+	// A rate limit never keeps the node past the last item's timeout.
+	gate.endPausesBy(Math.max(...submitted.map((state) => state.submittedAt! + state.plan!.timeoutMs)));
 	let outcomes = new Map<string, PollOutcome>();
 	try {
 		outcomes = await pollUntilDone(
@@ -189,6 +245,23 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		}
 	}
 	return [output];
+}
+
+/** Whether a failed submission may still have created (and billed) a task. */
+function mayHaveCreatedTask(error: unknown): boolean {
+	if (error instanceof ExecutionCancelledSignal) return false;
+	const failure = apiFailureOf(error);
+	if (!failure) return true; // answered, but without a task id
+	if (failure.status === undefined) return !cannotHaveBeenAccepted(failure);
+	return failure.status >= 500;
+}
+
+/**
+ * "Don't Wait" signs only a trigger's URL (plan.ts refuses resume URLs); any other callback URL
+ * (another tool's endpoint) is sent as given, so the node never mints signatures for it.
+ */
+function callbackUrlForDontWait(url: string, apiToken: string): string {
+	return callbackLinkKindOf(new URL(url).pathname) === 'trigger' ? signCallbackUrl(url, apiToken) : url;
 }
 
 function timeoutError(ctx: IExecuteFunctions, state: ItemState, outcome: PollOutcome): Error {

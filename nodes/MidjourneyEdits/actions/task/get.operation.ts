@@ -3,7 +3,7 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { asNodeError } from '../../../shared/nodeErrors';
 import { TASKS_PATH } from '../../../shared/constants';
-import { recordForOutput } from '../../../shared/taskOutcome';
+import { taskRecordForOutput } from './recordOutput';
 import { aceApiRequest } from '../../../shared/transport';
 import { getDescription } from './get.description';
 
@@ -22,7 +22,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				});
 			}
 			const record = await aceApiRequest(this, TASKS_PATH, { action: 'retrieve', id: taskId }, { stage: 'read', itemIndex });
-			const json = recordForOutput(record, taskId);
+			const json = taskRecordForOutput(record, taskId);
 			if (json.status === 'not_found') {
 				throw new NodeApiError(
 					this.getNode(),

@@ -3,7 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { asNodeError } from '../../../shared/nodeErrors';
 import { fetchTaskRecords } from '../../../shared/polling';
-import { recordForOutput } from '../../../shared/taskOutcome';
+import { taskRecordForOutput } from './recordOutput';
 import { getManyDescription } from './get.description';
 
 export const description: INodeProperties[] = getManyDescription;
@@ -29,7 +29,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			}
 			const records = await fetchTaskRecords(this, ids, { maxAttempts: 4 });
 			for (const id of ids) {
-				const json: IDataObject = recordForOutput(records.get(id) ?? {}, id);
+				const json: IDataObject = taskRecordForOutput(records.get(id) ?? {}, id);
 				output.push({ json, pairedItem: { item: itemIndex } });
 			}
 		} catch (error) {

@@ -1,66 +1,63 @@
 import type { IDataObject, INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
-import { acceptSignedCallback, callbackItems, readFinishedCallback } from '../../../../shared/callbackIntake';
+import {
+	acceptSignedCallback,
+	callbackItems,
+	claimedTaskId,
+	isFinished,
+	lookUpOutcomes,
+} from '../../../../shared/callbackIntake';
 import { isObject } from '../../../../shared/json';
 import { asNodeError } from '../../../../shared/nodeErrors';
-import { fetchTaskRecords } from '../../../../shared/polling';
 import type { DownloadImages } from '../../../../shared/resultItems';
 import { firstTimeInThisProcess, forgetInThisProcess } from '../../../../shared/seenTasks';
-import type { TaskOutcome } from '../../../../shared/taskOutcome';
-import { outcomeFromRecord } from '../../../../shared/taskOutcome';
 
 /** What the waiting execution holds for each input item (see waitForCallback in edit.operation.ts). */
 type WaitingEntry = { taskId: string } | { passThrough: IDataObject };
 
 /**
- * Runs when the API posts a result to the execution's resume URL ("Wait for Callback"): the items
+ * Runs when something posts to the execution's resume URL ("Wait for Callback"): the items
  * returned become this node's output and the execution goes on. Without workflowData n8n keeps
- * the execution waiting (a refused, malformed, in-progress or early post does not end the wait).
+ * the execution waiting (a refused, malformed, early or unfinished post does not end the wait).
  *
- * The resume URL handed to the API carries our signature, bound to the execution id. n8n 1.x does
- * not sign resume URLs and its execution ids are sequential, so without this check anyone reaching
- * n8n could resume a waiting execution with a made-up result. No expiry: the wait's own timeout
- * bounds how long the link is of any use.
+ * A post is only a wake-up call: its task_id says which task may be done, and every task the
+ * execution waits for is looked up with our token (one request per 50). Only when the API's
+ * records show them all finished does the execution resume, with each item built from its record
+ * in input order. A forged body can therefore never put a result into the workflow; at most it
+ * makes us look the tasks up early.
  *
- * n8n resumes an execution once, so with several items each callback looks up the other tasks
- * (one request per 50) and only the callback that finds them all finished resumes, with every
- * item's result in input order.
+ * The resume URL handed to the API also carries our signature, bound to this n8n's address and the
+ * execution id: n8n 1.x does not sign resume URLs and its execution ids are sequential, so the
+ * signature keeps strangers from making the execution look its tasks up at will. No expiry: the
+ * wait's own timeout bounds how long the link is of any use.
  */
 export async function resumeFromCallback(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 	const request = this.getRequestObject();
 	const pathname = new URL(request.originalUrl ?? request.url, 'http://resume.invalid').pathname;
-	if (!(await acceptSignedCallback(this, pathname, 0))) return { noWebhookResponse: true };
-	const callback = readFinishedCallback(this);
-	if (!callback) return { noWebhookResponse: true };
+	if (!(await acceptSignedCallback(this, `${ownOrigin(this)}${pathname}`, 0))) return { noWebhookResponse: true };
+	const current = claimedTaskId(this);
+	if (!current) return { noWebhookResponse: true };
 	const res = this.getResponseObject();
 	const options = this.getNodeParameter('options', {}) as { downloadImages?: DownloadImages };
 	const download = options.downloadImages ?? 'none';
 
 	const waiting = waitingEntries(this);
+	if (!waiting) {
+		// Fail closed: without knowing what the execution waits for, nothing can be checked.
+		res.status(503).json({ error: 'Could not read what this execution waits for; try again later' });
+		return { noWebhookResponse: true };
+	}
 	const taskIds = waiting.flatMap((entry) => ('taskId' in entry ? [entry.taskId] : []));
-	const current = callback.outcome.taskId;
-	if (taskIds.length > 0 && !taskIds.includes(current)) {
+	if (!taskIds.includes(current)) {
 		// Signed for this execution but not for what it waits for now: a late callback from an
 		// earlier run of this node (a loop), say. Acknowledge it so the API does not retry.
 		res.status(200).json({ received: true, waiting: true });
 		return { noWebhookResponse: true };
 	}
-	if (waiting.length <= 1) {
-		return await resumeOnce(this, `${pathname}:${current}`, async () => [await callbackItems(this, callback, download, 0)]);
-	}
 
-	const others = taskIds.filter((taskId) => taskId !== current);
-	let records = new Map<string, IDataObject>();
-	try {
-		if (others.length > 0) records = await fetchTaskRecords(this, others, { maxAttempts: 2 });
-	} catch {
-		// Keep waiting; a 503 invites the API to deliver this callback again (if it retries).
-		res.status(503).json({ error: 'Could not look up the other tasks of this execution; try again' });
-		return { noWebhookResponse: true };
-	}
-	const outcomes = new Map<string, TaskOutcome>([[current, callback.outcome]]);
-	for (const taskId of others) outcomes.set(taskId, outcomeFromRecord(records.get(taskId) ?? {}, taskId));
-	const unfinished = [...outcomes.values()].filter((outcome) => outcome.state === 'running' || outcome.state === 'not_found');
+	const outcomes = await lookUpOutcomes(this, taskIds);
+	if (!outcomes) return { noWebhookResponse: true };
+	const unfinished = [...outcomes.values()].filter((outcome) => !isFinished(outcome));
 	if (unfinished.length > 0) {
 		res.status(200).json({ received: true, waiting_for: unfinished.length });
 		return { noWebhookResponse: true };
@@ -73,12 +70,24 @@ export async function resumeFromCallback(this: IWebhookFunctions): Promise<IWebh
 				output.push({ json: entry.passThrough, pairedItem: { item: itemIndex } });
 				continue;
 			}
-			const outcome = outcomes.get(entry.taskId)!;
-			const body = entry.taskId === current ? callback.body : (outcome.result ?? { task_id: entry.taskId, success: false });
-			output.push(...(await callbackItems(this, { body, outcome }, download, itemIndex)));
+			output.push(...(await callbackItems(this, outcomes.get(entry.taskId)!, download, itemIndex)));
 		}
 		return [output];
 	});
+}
+
+/**
+ * This n8n's own scheme and host for resume links, as n8n configures them (WEBHOOK_URL), not as
+ * the request claims; the request's Host header only when n8n does not say.
+ */
+function ownOrigin(ctx: IWebhookFunctions): string {
+	try {
+		const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0) ?? '');
+		return new URL(resumeUrl).origin;
+	} catch {
+		const request = ctx.getRequestObject();
+		return `${request.protocol ?? 'http'}://${request.headers?.host ?? ''}`;
+	}
 }
 
 /**
@@ -107,16 +116,17 @@ async function resumeOnce(
 /**
  * The items the waiting node handed n8n (they are this webhook's input): an item with a task_id
  * waits for that task; any other (an item that failed before submitting, under "Continue On Fail")
- * comes out as it is. Read through an expression, the one way a webhook sees its node's input.
+ * comes out as it is. Read through an expression, the one way a webhook sees its node's input;
+ * undefined when that fails.
  */
-function waitingEntries(ctx: IWebhookFunctions): WaitingEntry[] {
+function waitingEntries(ctx: IWebhookFunctions): WaitingEntry[] | undefined {
 	let items: unknown;
 	try {
 		items = JSON.parse(String(ctx.evaluateExpression('{{ JSON.stringify($input.all().map((item) => item.json)) }}', 0)));
 	} catch {
-		return [];
+		return undefined;
 	}
-	if (!Array.isArray(items)) return [];
+	if (!Array.isArray(items)) return undefined;
 	return items.map((json) => {
 		const data = isObject(json) ? json : {};
 		return typeof data.task_id === 'string' && data.task_id !== '' ? { taskId: data.task_id } : { passThrough: data };

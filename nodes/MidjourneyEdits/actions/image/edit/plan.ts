@@ -1,11 +1,19 @@
+import { createHash } from 'crypto';
 import type { IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { MIDJOURNEY_MODES } from '../../../../shared/constants';
-import { isPlainlyPrivateUrl } from '../../../../shared/callbackSignature';
+import { MAX_INPUT_IMAGE_BYTES } from '../../../../shared/images';
+import { callbackLinkKindOf, isPlainlyPrivateUrl } from '../../../../shared/callbackSignature';
 
 export type WaitMode = 'poll' | 'callback' | 'none';
 export type DownloadImages = 'none' | 'grid' | 'split';
+
+/**
+ * The vendor documents no prompt limit; Midjourney prompts are short sentences, and this bounds what
+ * an expression gone wrong (a whole document mapped into the prompt) can send (assumption).
+ */
+export const MAX_PROMPT_LENGTH = 6000;
 
 /** Everything one input item asks for, checked before any request is sent. */
 export interface EditPlan {
@@ -116,6 +124,7 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
 			throw invalid(ctx, itemIndex, `"Input Binary Field" is empty (item ${itemIndex + 1})`, 'Enter the binary field name, usually "data".');
 		}
 		image = { source: 'binary', property };
+		checkDeclaredFileSize(ctx, itemIndex, property, 'Input Binary Field');
 	} else {
 		throw invalid(ctx, itemIndex, `Unknown "Image Source": ${imageSource}`, 'Choose "Image URL" or "File From a Previous Node".');
 	}
@@ -127,6 +136,15 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
 			itemIndex,
 			`"Prompt" is empty (item ${itemIndex + 1})`,
 			'Describe what to change in the image, e.g. "the same cat, as a watercolor painting". If the prompt comes from an expression, check that the field exists in this item.',
+		);
+	}
+
+	if (prompt.length > MAX_PROMPT_LENGTH) {
+		throw invalid(
+			ctx,
+			itemIndex,
+			`"Prompt" is too long: ${prompt.length} characters, at most ${MAX_PROMPT_LENGTH} (item ${itemIndex + 1})`,
+			'Shorten the prompt. If it comes from an expression, check that it maps the intended field and not a whole document.',
 		);
 	}
 
@@ -148,6 +166,7 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
 			throw invalid(ctx, itemIndex, `"Mask Binary Field" is empty (item ${itemIndex + 1})`, 'Enter the binary field that holds the mask image.');
 		}
 		mask = { source: 'binary', property };
+		checkDeclaredFileSize(ctx, itemIndex, property, 'Mask Binary Field');
 	} else if (maskSource === 'base64') {
 		const value = String(ctx.getNodeParameter('maskBase64', itemIndex, '') ?? '').trim();
 		if (value === '') {
@@ -167,6 +186,15 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
 		const raw = String(ctx.getNodeParameter('callbackUrl', itemIndex, '') ?? '').trim();
 		if (raw !== '') {
 			callbackUrl = checkHttpUrl(ctx, itemIndex, 'Callback URL', raw);
+			if (callbackLinkKindOf(new URL(callbackUrl).pathname) === 'resume') {
+				// Signing it would hand out a link that resumes a waiting execution of this n8n.
+				throw invalid(
+					ctx,
+					itemIndex,
+					`"Callback URL" must be a Midjourney Edits Trigger's URL, not a waiting execution's resume URL (item ${itemIndex + 1})`,
+					'Copy the Production URL of a Midjourney Edits Trigger (it contains /webhook/). To wait for the result inside this workflow, set "Wait Mode" to "Wait for Callback" instead.',
+				);
+			}
 			if (!allowPrivateCallbackUrl && isPlainlyPrivateUrl(callbackUrl)) {
 				throw invalid(
 					ctx,
@@ -200,4 +228,49 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
 		concurrency: Math.floor(numberIn(ctx, itemIndex, 'Concurrency', options.concurrency ?? 5, 1, 50)),
 		allowPrivateCallbackUrl,
 	};
+}
+
+/**
+ * What one item asks the API for, as a hash: the parameters that shape the request, plus the
+ * identity of its input files (n8n's binary metadata, not the bytes). Not the request body itself:
+ * that carries a fresh upload URL and a fresh signature nonce on every try.
+ */
+export function editRequestHash(ctx: IExecuteFunctions, plan: EditPlan): string {
+	const binary = ctx.getInputData()[plan.itemIndex]?.binary ?? {};
+	const fileOf = (property: string) => {
+		const file = binary[property];
+		return file ? [file.id ?? null, file.fileName ?? null, file.mimeType, file.fileSize ?? null, file.id ? null : file.data] : null;
+	};
+	const files = {
+		image: plan.image.source === 'binary' ? fileOf(plan.image.property) : null,
+		mask: plan.mask.source === 'binary' ? fileOf(plan.mask.property) : null,
+	};
+	const asked = [plan.image, plan.prompt, plan.mode, plan.splitImages, plan.mask, plan.waitMode, plan.callbackUrl ?? null, files];
+	return createHash('sha256').update(JSON.stringify(asked)).digest('hex');
+}
+
+const PRETTY_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12 };
+
+/** The size n8n recorded for a binary field (`bytes`, else its "1.2 MB" text), without reading the file. */
+export function declaredFileSize(file: { bytes?: unknown; fileSize?: unknown; data?: unknown; id?: unknown }): number | undefined {
+	if (typeof file.bytes === 'number' && Number.isFinite(file.bytes)) return file.bytes;
+	const pretty = typeof file.fileSize === 'string' ? /^([\d.]+)\s*([kmgt]?b)$/i.exec(file.fileSize.trim()) : null;
+	if (pretty) return Number(pretty[1]) * (PRETTY_UNITS[pretty[2].toLowerCase()] ?? 1);
+	// Memory mode keeps the file as base64 in the item itself.
+	if (!file.id && typeof file.data === 'string') return Math.floor((file.data.length * 3) / 4);
+	return undefined;
+}
+
+/** Refuses a file n8n already knows to be too large, before it is read into memory. */
+function checkDeclaredFileSize(ctx: IExecuteFunctions, itemIndex: number, property: string, field: string): void {
+	const file = ctx.getInputData()[itemIndex]?.binary?.[property];
+	const size = file ? declaredFileSize(file) : undefined;
+	if (size !== undefined && size > MAX_INPUT_IMAGE_BYTES) {
+		throw invalid(
+			ctx,
+			itemIndex,
+			`The file in "${property}" is too large (${(size / 1024 / 1024).toFixed(1)} MB; the limit is ${MAX_INPUT_IMAGE_BYTES / 1024 / 1024} MB) (item ${itemIndex + 1})`,
+			`Resize or compress the image first, or point "${field}" at another binary field.`,
+		);
+	}
 }
