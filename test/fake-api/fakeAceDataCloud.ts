@@ -94,6 +94,8 @@ export interface FakeFaults {
 	uploadRejectsToken: boolean;
 	/** Delay before every API answer (edits, tasks, upload), in ms. */
 	responseDelayMs: number;
+	/** Accept at most this many edits submissions per rolling second, 429 (with Retry-After) beyond; 0 = no limit. */
+	submitsPerSecond: number;
 }
 
 export interface TaskError {
@@ -249,6 +251,7 @@ export const DEFAULT_FAULTS: Readonly<FakeFaults> = Object.freeze({
 	uploadResponseKey: 'file_url',
 	uploadRejectsToken: false,
 	responseDelayMs: 0,
+	submitsPerSecond: 0,
 });
 
 /** The "next N requests" faults. */
@@ -281,6 +284,7 @@ const FAULT_FIELD_KINDS: { [K in keyof FakeFaults]-?: 'count' | 'boolean' | read
 	uploadResponseKey: ['file_url', 'url'],
 	uploadRejectsToken: 'boolean',
 	responseDelayMs: 'count',
+	submitsPerSecond: 'count',
 };
 
 /** Marker in a prompt that makes its task fail moderation. */
@@ -724,6 +728,15 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 		return false;
 	}
 
+	/** The `submitsPerSecond` limit: tasks created within the last second. */
+	function overSubmitRate(): boolean {
+		if (faults.submitsPerSecond <= 0) return false;
+		const since = (Date.now() - 1000) / 1000;
+		let created = 0;
+		for (const task of tasks.values()) if (task.record.created_at >= since) created++;
+		return created >= faults.submitsPerSecond;
+	}
+
 	function retryAfterHeader(): Record<string, string> {
 		return { 'retry-after': String(faults.retryAfterSeconds ?? 1) };
 	}
@@ -773,7 +786,7 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 
 		// Submission faults model what can happen to a valid submission, so an invalid one (answered
 		// above) does not use them up.
-		if (takeFault('submitRateLimit')) {
+		if (takeFault('submitRateLimit') || overSubmitRate()) {
 			await exchange.error('too_many_requests', 'Too many requests; please slow down.', retryAfterHeader());
 			return;
 		}

@@ -4,9 +4,16 @@ import { NodeOperationError } from 'n8n-workflow';
 import { isPlainlyPrivateUrl, signCallbackUrl } from '../../../shared/callbackSignature';
 import { CREDENTIAL_TYPE, EDITS_PATH } from '../../../shared/constants';
 import { taskFailureToNodeApiError } from '../../../shared/errors';
-import { mapWithConcurrency, RateLimitGate, throwIfCancelled } from '../../../shared/pacing';
+import {
+	AdaptiveLimit,
+	mapWithAdaptiveConcurrency,
+	mapWithConcurrency,
+	RATE_LIMITED_SUBMIT_ATTEMPTS,
+	RateLimitGate,
+	throwIfCancelled,
+} from '../../../shared/pacing';
 import type { PollOutcome } from '../../../shared/polling';
-import { pollUntilDone } from '../../../shared/polling';
+import { TaskPoller } from '../../../shared/taskPoller';
 import { resultItemsFor } from '../../../shared/resultItems';
 import { aceApiRequest } from '../../../shared/transport';
 import { editDescription } from './edit.description';
@@ -69,7 +76,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	}
 	const first = live()[0]?.plan;
 	if (!first) return [states.map(errorItem)];
-	const { waitMode, concurrency } = first;
+	const { waitMode, concurrency, maxConcurrency } = first;
 
 	let callbackUrl: string | undefined;
 	if (waitMode === 'callback') {
@@ -99,9 +106,16 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	if (waitMode === 'none' && live().some((state) => state.plan!.callbackUrl)) {
 		apiToken = String((await this.getCredentials(CREDENTIAL_TYPE)).apiToken ?? '');
 	}
-	await mapWithConcurrency(
+	// Submissions start at Concurrency and adapt to the API's 429s; in poll mode each task is polled
+	// from the moment it is accepted, while later items are still being submitted.
+	const submitLimit = new AdaptiveLimit(concurrency, maxConcurrency, gate);
+	const poller =
+		waitMode === 'poll'
+			? new TaskPoller(this, { intervalMs: Math.min(...live().map((state) => state.plan!.pollIntervalMs)), gate, signal })
+			: undefined;
+	await mapWithAdaptiveConcurrency(
 		live(),
-		concurrency,
+		submitLimit,
 		async (state) => {
 			const plan = state.plan!;
 			const body = { ...state.body! };
@@ -114,6 +128,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 					itemIndex: state.itemIndex,
 					gate,
 					signal,
+					maxAttempts: RATE_LIMITED_SUBMIT_ATTEMPTS,
 				});
 				if (typeof answer.task_id !== 'string' || answer.task_id === '') {
 					throw new NodeOperationError(this.getNode(), 'The API accepted the edit but returned no task_id', {
@@ -124,13 +139,15 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				state.taskId = answer.task_id;
 				state.submittedAt = Date.now();
 				state.result = answer;
+				poller?.add({ taskId: answer.task_id, deadline: state.submittedAt + plan.timeoutMs });
 			} catch (error) {
 				stopping = !continueOnFail;
 				state.error = error as Error;
 			}
 		},
-		() => stopping || (signal?.aborted ?? false),
+		() => stopping || (signal?.aborted ?? false) || (poller?.failed ?? false),
 	);
+	if (stopping || signal?.aborted) poller?.abandon();
 	if (stopping) {
 		const failing = states.find((state) => state.error)!;
 		throw withSubmittedTasks(failing.error!, states, failing);
@@ -148,11 +165,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const submitted = live().filter((state) => state.taskId);
 	let outcomes = new Map<string, PollOutcome>();
 	try {
-		outcomes = await pollUntilDone(
-			this,
-			submitted.map((state) => ({ taskId: state.taskId!, deadline: state.submittedAt! + state.plan!.timeoutMs })),
-			{ intervalMs: Math.min(...submitted.map((state) => state.plan!.pollIntervalMs)), gate, signal },
-		);
+		outcomes = await poller!.done();
 	} catch (error) {
 		throwIfCancelled(signal);
 		// A failure that ends every wait (say, a revoked token) is each waiting item's failure.

@@ -1,0 +1,126 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import { MAX_IDS_PER_TASKS_REQUEST } from './constants';
+import { apiFailureOf, isTransient } from './errors';
+import { asNodeError } from './nodeErrors';
+import { pauseUnlessCancelled } from './pacing';
+import type { PendingTask, PollOptions, PollOutcome } from './polling';
+import { fetchTaskRecords } from './polling';
+import { outcomeFromRecord } from './taskOutcome';
+import type { AceContext } from './transport';
+
+/**
+ * Polls tasks from the moment they are submitted, while later items are still being submitted:
+ * `add` each task as the API accepts it, `done` once the last is added. Every round asks for all
+ * unfinished tasks together (one retrieve_batch per MAX_IDS_PER_TASKS_REQUEST ids), one poll
+ * interval after the previous round, the first one interval after the first task was added. So a
+ * slow submission phase no longer delays the first poll, and requests per task stay about
+ * 1 + rounds / N. Transient failures of a round only cost that round; anything else (a revoked
+ * token) ends the wait with that error.
+ */
+export class TaskPoller {
+	private readonly pending: PendingTask[] = [];
+	private readonly outcomes = new Map<string, PollOutcome>();
+	private readonly lastSeen = new Map<string, string>();
+	private closed = false;
+	private wakeUp?: () => void;
+	private readonly finished: Promise<Map<string, PollOutcome>>;
+	private failure?: unknown;
+
+	constructor(
+		private readonly ctx: AceContext,
+		private readonly options: PollOptions,
+	) {
+		this.finished = this.run();
+		// Looked at by `failed` and rethrown by `done`; never an unhandled rejection meanwhile.
+		this.finished.catch((error: unknown) => (this.failure = error));
+	}
+
+	/** A task the API has just accepted. */
+	add(task: PendingTask): void {
+		if (this.closed) throw new Error('TaskPoller: add after done');
+		this.pending.push(task);
+		this.wakeUp?.();
+	}
+
+	/** True once the wait has ended with an error (submitting more would only add to the loss). */
+	get failed(): boolean {
+		return this.failure !== undefined;
+	}
+
+	/** No more tasks will come: resolves with every added task's outcome once each has one. */
+	async done(): Promise<Map<string, PollOutcome>> {
+		this.closed = true;
+		this.wakeUp?.();
+		return await this.finished;
+	}
+
+	/** Stops polling at once (the node is failing): no more requests, `done` resolves with what is known. */
+	abandon(): void {
+		this.pending.length = 0;
+		this.closed = true;
+		this.wakeUp?.();
+	}
+
+	private async nextAddOrClose(): Promise<void> {
+		await new Promise<void>((resolve) => (this.wakeUp = resolve));
+		this.wakeUp = undefined;
+	}
+
+	private async run(): Promise<Map<string, PollOutcome>> {
+		while (this.pending.length === 0 && !this.closed) await this.nextAddOrClose();
+		let nextRoundAt = Date.now() + this.options.intervalMs;
+		while (this.pending.length > 0 || !this.closed) {
+			if (this.pending.length === 0) {
+				await this.nextAddOrClose();
+				nextRoundAt = Math.max(nextRoundAt, Date.now() + this.options.intervalMs);
+				continue;
+			}
+			const nextDeadline = Math.min(...this.pending.map((task) => task.deadline));
+			await pauseUnlessCancelled(Math.max(0, Math.min(nextRoundAt, nextDeadline) - Date.now()), this.options.signal);
+			if (this.pending.length === 0) continue;
+			nextRoundAt = Date.now() + this.options.intervalMs;
+			await this.round([...this.pending]);
+		}
+		return this.outcomes;
+	}
+
+	private async round(asked: PendingTask[]): Promise<void> {
+		const ids = asked.map((task) => task.taskId);
+		let records: Map<string, IDataObject> | undefined;
+		try {
+			records = await fetchTaskRecords(this.ctx, ids, {
+				gate: this.options.gate,
+				signal: this.options.signal,
+				maxAttempts: 1,
+			});
+		} catch (error) {
+			const failure = apiFailureOf(error);
+			if (!failure || !isTransient(failure)) throw asNodeError(this.ctx.getNode(), error);
+			if (failure.status === 429) {
+				this.options.gate?.slowDown((failure.retryAfterSeconds ?? 0) * 1000 || this.options.intervalMs);
+			}
+		}
+		this.options.onRound?.({ requests: Math.ceil(ids.length / MAX_IDS_PER_TASKS_REQUEST), pending: ids.length });
+
+		const now = Date.now();
+		for (const task of asked) {
+			const record = records?.get(task.taskId);
+			const outcome = record ? outcomeFromRecord(record, task.taskId) : undefined;
+			let final: PollOutcome | undefined;
+			if (outcome && (outcome.state === 'succeeded' || outcome.state === 'failed')) {
+				final = outcome;
+			} else {
+				// A round that failed tells nothing; a round without the task means the API does not know it.
+				if (records) this.lastSeen.set(task.taskId, outcome?.state ?? 'not_found');
+				if (now >= task.deadline) {
+					final = { state: 'timed_out', taskId: task.taskId, lastSeen: this.lastSeen.get(task.taskId) };
+				}
+			}
+			if (final) {
+				this.outcomes.set(task.taskId, final);
+				this.pending.splice(this.pending.indexOf(task), 1);
+			}
+		}
+	}
+}
