@@ -798,7 +798,7 @@ export async function runBench(options: BenchOptions): Promise<number> {
 			`Load average at the start: ${os.loadavg().map((load) => load.toFixed(1)).join(', ')} (${os.cpus().length} CPUs). ` +
 			(Object.keys(options.n8nEnv).length > 0 ? `n8n environment: ${Object.entries(options.n8nEnv).map(([key, value]) => `${key}=${value}`).join(' ')}. ` : '') +
 			'Each row is a fresh n8n process; peak RSS is the main n8n process\'s VmHWM, reset to its RSS just before the webhook call ' +
-			'(Δ = peak minus that idle RSS); "runner RSS" is the peak summed VmRSS of n8n\'s child processes sampled every 200 ms.',
+			'(Δ = peak minus that idle RSS). "429s": submissions the API refused; "wall / job": exec wall over one job\'s duration.',
 		'',
 	];
 	if (comparison.length > 0) {
