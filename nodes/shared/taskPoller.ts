@@ -25,15 +25,14 @@ export class TaskPoller {
 	private closed = false;
 	private wakeUp?: () => void;
 	private readonly finished: Promise<Map<string, PollOutcome>>;
-	private failure?: unknown;
 
 	constructor(
 		private readonly ctx: AceContext,
 		private readonly options: PollOptions,
 	) {
 		this.finished = this.run();
-		// Looked at by `failed` and rethrown by `done`; never an unhandled rejection meanwhile.
-		this.finished.catch((error: unknown) => (this.failure = error));
+		// Rethrown by `done`; never an unhandled rejection while the submissions still run.
+		this.finished.catch(() => undefined);
 	}
 
 	/** A task the API has just accepted. */
@@ -41,11 +40,6 @@ export class TaskPoller {
 		if (this.closed) throw new Error('TaskPoller: add after done');
 		this.pending.push(task);
 		this.wakeUp?.();
-	}
-
-	/** True once the wait has ended with an error (submitting more would only add to the loss). */
-	get failed(): boolean {
-		return this.failure !== undefined;
 	}
 
 	/** No more tasks will come: resolves with every added task's outcome once each has one. */

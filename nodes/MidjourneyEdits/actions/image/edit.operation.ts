@@ -145,7 +145,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				state.error = error as Error;
 			}
 		},
-		() => stopping || (signal?.aborted ?? false) || (poller?.failed ?? false),
+		() => stopping || (signal?.aborted ?? false),
 	);
 	if (stopping || signal?.aborted) poller?.abandon();
 	if (stopping) {
