@@ -23,6 +23,7 @@ export class TaskPoller {
 	private readonly outcomes = new Map<string, PollOutcome>();
 	private readonly lastSeen = new Map<string, string>();
 	private closed = false;
+	private lastAddedAt = 0;
 	private wakeUp?: () => void;
 	private readonly finished: Promise<Map<string, PollOutcome>>;
 
@@ -39,6 +40,7 @@ export class TaskPoller {
 	add(task: PendingTask): void {
 		if (this.closed) throw new Error('TaskPoller: add after done');
 		this.pending.push(task);
+		this.lastAddedAt = Date.now();
 		this.wakeUp?.();
 	}
 
@@ -63,7 +65,8 @@ export class TaskPoller {
 
 	private async run(): Promise<Map<string, PollOutcome>> {
 		while (this.pending.length === 0 && !this.closed) await this.nextAddOrClose();
-		let nextRoundAt = Date.now() + this.options.intervalMs;
+		await this.untilFirstRound(Date.now());
+		let nextRoundAt = Date.now();
 		while (this.pending.length > 0 || !this.closed) {
 			if (this.pending.length === 0) {
 				await this.nextAddOrClose();
@@ -77,6 +80,24 @@ export class TaskPoller {
 			await this.round([...this.pending]);
 		}
 		return this.outcomes;
+	}
+
+	/**
+	 * The first round comes one interval after the latest task added so far, so a batch submitted
+	 * within one interval is polled together, each task about one interval after the API accepted
+	 * it; but no later than two intervals after the first task, so a long submission phase is polled
+	 * while it runs. Later rounds follow one interval apart.
+	 */
+	private async untilFirstRound(firstAddedAt: number): Promise<void> {
+		const { intervalMs, signal } = this.options;
+		const due = () =>
+			Math.min(this.lastAddedAt + intervalMs, firstAddedAt + 2 * intervalMs, ...this.pending.map((task) => task.deadline));
+		for (let left = due() - Date.now(); left > 0 && !this.closed; left = due() - Date.now()) {
+			await pauseUnlessCancelled(Math.min(left, 250), signal);
+		}
+		// Closed (every task is in): wait out the rest for the latest one.
+		const rest = due() - Date.now();
+		if (rest > 0) await pauseUnlessCancelled(rest, signal);
 	}
 
 	private async round(asked: PendingTask[]): Promise<void> {
