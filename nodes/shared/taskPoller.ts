@@ -104,11 +104,19 @@ export class TaskPoller {
 		const ids = asked.map((task) => task.taskId);
 		let records: Map<string, IDataObject> | undefined;
 		try {
-			records = await fetchTaskRecords(this.ctx, ids, {
-				gate: this.options.gate,
-				signal: this.options.signal,
-				maxAttempts: 1,
-			});
+			// Pages of MAX_IDS_PER_TASKS_REQUEST ids are asked for at the same time, so a round over
+			// 200 tasks takes one API round trip, not four.
+			const pages: string[][] = [];
+			for (let start = 0; start < ids.length; start += MAX_IDS_PER_TASKS_REQUEST) {
+				pages.push(ids.slice(start, start + MAX_IDS_PER_TASKS_REQUEST));
+			}
+			const answers = await Promise.all(
+				pages.map(
+					async (page) =>
+						await fetchTaskRecords(this.ctx, page, { gate: this.options.gate, signal: this.options.signal, maxAttempts: 1 }),
+				),
+			);
+			records = new Map(answers.flatMap((answer) => [...answer]));
 		} catch (error) {
 			const failure = apiFailureOf(error);
 			if (!failure || !isTransient(failure)) throw asNodeError(this.ctx.getNode(), error);

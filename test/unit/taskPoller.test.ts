@@ -65,6 +65,29 @@ describe('TaskPoller rounds', () => {
 		await finishes(poller);
 	});
 
+	it('asks for the pages of a round (50 ids each) at the same time, not one after another', async () => {
+		const asked: string[][] = [];
+		let open = 0;
+		let peakOpen = 0;
+		const ctx = apiContext(asked);
+		const answer = ctx.helpers.httpRequestWithAuthentication as unknown as (type: string, request: unknown) => Promise<unknown>;
+		(ctx.helpers as unknown as { httpRequestWithAuthentication: unknown }).httpRequestWithAuthentication = async (type: string, request: unknown) => {
+			open++;
+			peakOpen = Math.max(peakOpen, open);
+			// Every answer takes half a second, like a slow API.
+			await new Promise((resolve) => setTimeout(resolve, 500));
+			open--;
+			return await answer(type, request);
+		};
+		const poller = new TaskPoller(ctx, { intervalMs: 1000 });
+		for (let index = 0; index < 120; index++) poller.add(task(`t${index}`));
+		await jest.advanceTimersByTimeAsync(1600);
+		expect(asked.map((ids) => ids.length)).toEqual([50, 50, 20]);
+		expect(peakOpen).toBe(3);
+		poller.abandon();
+		await finishes(poller);
+	});
+
 	it('asks for nothing once abandoned, and done resolves', async () => {
 		const asked: string[][] = [];
 		const poller = new TaskPoller(apiContext(asked), { intervalMs: 1000 });
