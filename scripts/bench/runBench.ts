@@ -14,6 +14,7 @@
  * RSS belongs to that run alone. This is a measurement, not a test: nothing fails on a slow run;
  * a run fails only when its jobs did not all come out (then its figures would mean nothing).
  */
+import { spawnSync } from 'child_process';
 import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -692,8 +693,25 @@ function machineInfo(provisioned: ProvisionedN8n): MachineInfo {
 // Main
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * The compiled bench lives in node_modules/.cache, and a git worktree's node_modules may be a link to
+ * another checkout's: the e2e helpers would then find (and pack) that checkout. Pack the one the
+ * bench was started in instead (bench.mjs has just built it), unless E2E_TARBALL names a tarball.
+ */
+function packStartingCheckout(): void {
+	const here = fs.realpathSync(process.cwd());
+	if (process.env.E2E_TARBALL || here === fs.realpathSync(repoRoot) || !fs.existsSync(path.join(here, 'package.json'))) return;
+	const destination = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-bench-pack-'));
+	const packed = spawnSync('npm', ['pack', '--pack-destination', destination, '--ignore-scripts', '--silent'], { cwd: here, encoding: 'utf8' });
+	if (packed.status !== 0) throw new Error(`npm pack in ${here} failed:\n${packed.stderr}`);
+	process.env.E2E_TARBALL = path.join(destination, packed.stdout.trim().split('\n').pop()!);
+	say(`packed ${here} (the e2e helpers would have packed ${repoRoot})`);
+}
+
 export async function runBench(options: BenchOptions): Promise<number> {
 	const began = Date.now();
+	const loadAtStart = os.loadavg().map((load) => load.toFixed(1)).join(', ');
+	packStartingCheckout();
 	say('provisioning the pinned n8n and Node 24 (cached after the first time)...');
 	const provisioned = await provisionN8n();
 	say('packing the package (npm pack)...');
@@ -795,7 +813,7 @@ export async function runBench(options: BenchOptions): Promise<number> {
 			(options.concurrency !== undefined ? `Our node's Concurrency: ${options.concurrency}. ` : '') +
 			(options.maxConcurrency !== undefined ? `Our node's Max Concurrency: ${options.maxConcurrency}. ` : '') +
 			(options.storm ? `429 storm: the fake accepts ${options.storm.perSecond} submissions a second (Retry-After 1 s), N = ${options.storm.items}, latency 0. ` : '') +
-			`Load average at the start: ${os.loadavg().map((load) => load.toFixed(1)).join(', ')} (${os.cpus().length} CPUs). ` +
+			`Load average at the start: ${loadAtStart} (${os.cpus().length} CPUs). ` +
 			(Object.keys(options.n8nEnv).length > 0 ? `n8n environment: ${Object.entries(options.n8nEnv).map(([key, value]) => `${key}=${value}`).join(' ')}. ` : '') +
 			'Each row is a fresh n8n process; peak RSS is the main n8n process\'s VmHWM, reset to its RSS just before the webhook call ' +
 			'(Δ = peak minus that idle RSS). "429s": submissions the API refused; "wall / job": exec wall over one job\'s duration.',
