@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the system programs the queue-mode e2e suite (test/e2e/queue.e2e.test.ts) starts for itself:
-# Redis (n8n's job queue) and PostgreSQL (the database n8n's main, workers and webhook process share).
-# Debian packages only; nothing is started or enabled as a service: the suite runs its own private
-# Redis and PostgreSQL on free loopback ports in temp folders and removes them afterwards.
+# Installs the system programs the real-n8n suites start for themselves: Chromium at /usr/bin/chromium
+# (the editor test drives n8n's editor in it), Redis (n8n's job queue in queue mode) and PostgreSQL
+# (the database n8n's main, workers and webhook process share in queue mode).
+# Debian packages only; nothing is started or enabled as a service: the queue suite runs its own
+# private Redis and PostgreSQL on free loopback ports in temp folders and removes them afterwards.
 # Idempotent: does nothing (and needs no root) when both are already installed.
 # Exit code 0 when both are usable afterwards; otherwise 1 with the reason on stderr.
 set -euo pipefail
@@ -19,21 +20,26 @@ postgres_bin_dir() {
 }
 
 missing=()
+# The editor test starts exactly this binary (Debian's; `npx playwright install` cannot download one here).
+# (Its fonts are only "recommended", and recommends are not installed here.)
+[ -x /usr/bin/chromium ] || missing+=(chromium fonts-liberation)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -n "$(postgres_bin_dir)" ] || missing+=(postgresql)
 
 if [ "${#missing[@]}" -eq 0 ]; then
-  say "already installed: $(redis-server --version | cut -d' ' -f1-3), PostgreSQL in $(postgres_bin_dir)"
+  say "already installed: Chromium, $(redis-server --version | cut -d' ' -f1-3), PostgreSQL in $(postgres_bin_dir)"
   exit 0
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
   say "FAILED: ${missing[*]} missing and this is not root. Install them with:"
-  say "  sudo apt-get install -y --no-install-recommends ${missing[*]}"
+  say "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}"
+  say "(or run this as root: bash scripts/e2e-system-deps.sh)"
   exit 1
 fi
+command -v apt-get >/dev/null 2>&1 || { say "FAILED: ${missing[*]} missing and there is no apt-get (Debian/Ubuntu): install them with your package manager"; exit 1; }
 
-say "installing ${missing[*]} from Debian (about a minute)..."
+say "installing ${missing[*]} from Debian (one time, 1-3 minutes)..."
 # Keep the packages' own services from starting (the suite runs private instances); restore
 # whatever policy the machine had afterwards.
 policy=/usr/sbin/policy-rc.d
@@ -52,6 +58,7 @@ apt-get -o DPkg::Lock::Timeout=600 update -qq >&2 || { say "FAILED: apt-get upda
 apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >&2 ||
   { say "FAILED: apt-get install ${missing[*]}"; exit 1; }
 
+[ -x /usr/bin/chromium ] || { say "FAILED: /usr/bin/chromium is still missing"; exit 1; }
 command -v redis-server >/dev/null 2>&1 || { say "FAILED: redis-server is still missing"; exit 1; }
 [ -n "$(postgres_bin_dir)" ] || { say "FAILED: PostgreSQL's initdb/postgres/createdb/psql are still missing"; exit 1; }
-say "installed: $(redis-server --version | cut -d' ' -f1-3), PostgreSQL in $(postgres_bin_dir)"
+say "installed: Chromium, $(redis-server --version | cut -d' ' -f1-3), PostgreSQL in $(postgres_bin_dir)"

@@ -5,14 +5,17 @@
  * provenance, fetches the attested source from GitHub, then lints both with `analyzePackage`. The
  * first three need a published version and the internet; the lint legs do not, so this script runs
  * them on what would be published:
- *   - source leg: this repository's package.json and nodes/ + credentials/ sources (what the
- *     provenance attestation would point at), with the scanner's SOURCE_FILE_PATTERNS;
+ *   - source leg: what the provenance attestation would point at, i.e. a checkout of this commit: the
+ *     files git would commit (tracked and untracked, not ignored) copied into a clean folder, linted
+ *     with the scanner's SOURCE_FILE_PATTERNS (package.json, {nodes,credentials}/**\/*.{js,ts,json});
+ *     build output or other ignored files in the working tree are not part of it;
  *   - tarball leg: `npm pack` of the built package, unpacked, with the scanner's `**\/*.js` +
  *     package.json patterns (exactly what analyzePackageByName lints in the downloaded tarball).
- * Exit code 0 only when both pass. Usage: npm run scan [-- --tarball <file.tgz>]
+ * Exit code 0 only when both pass. Usage: npm run scan [-- --tarball <file.tgz>] [--source <git folder>]
+ * (--source: the source leg's repository, instead of this one)
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +55,27 @@ function unpackedTarball(workDir) {
 	return { tarball, packageDir };
 }
 
+/**
+ * A folder holding what a checkout of this commit would hold: the files git sees (tracked, plus
+ * untracked ones that are not ignored, i.e. what the next commit can contain). Outside a git
+ * repository (an unpacked source archive), the repository itself.
+ */
+function sourceCheckout(workDir) {
+	const sourceFlag = process.argv.indexOf('--source');
+	const sourceRoot = sourceFlag === -1 ? repoRoot : resolve(process.argv[sourceFlag + 1] ?? '');
+	const listed = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: sourceRoot, encoding: 'utf8' });
+	if (listed.status !== 0) return sourceRoot;
+	const checkoutDir = join(workDir, 'source');
+	for (const file of new Set(listed.stdout.split('\0').filter(Boolean))) {
+		const from = join(sourceRoot, file);
+		// Deleted but still tracked files, and symbolic links (none in a GitHub source archive), are skipped.
+		if (!existsSync(from) || !lstatSync(from).isFile()) continue;
+		mkdirSync(dirname(join(checkoutDir, file)), { recursive: true });
+		copyFileSync(from, join(checkoutDir, file));
+	}
+	return checkoutDir;
+}
+
 /** The files a leg lints, counted the way analyzePackage globs them (an empty leg would pass vacuously). */
 function countFiles(dir, patterns) {
 	return glob.sync(patterns, { cwd: dir, ignore: ['node_modules/**', '**/package-lock.json'] }).length;
@@ -77,8 +101,9 @@ const workDir = mkdtempSync(join(tmpdir(), 'n8n-scan-'));
 try {
 	const { tarball, packageDir } = unpackedTarball(workDir);
 	say(`scanning ${tarball}`);
-	const sourceResult = await analyzePackage(repoRoot, SOURCE_FILE_PATTERNS);
-	report(`source (${SOURCE_FILE_PATTERNS.join(', ')})`, countFiles(repoRoot, SOURCE_FILE_PATTERNS), sourceResult);
+	const sourceDir = sourceCheckout(workDir);
+	const sourceResult = await analyzePackage(sourceDir, SOURCE_FILE_PATTERNS);
+	report(`source (${SOURCE_FILE_PATTERNS.join(', ')}; the files git would commit)`, countFiles(sourceDir, SOURCE_FILE_PATTERNS), sourceResult);
 	const tarballPatterns = ['**/*.js', 'package.json'];
 	const tarballResult = await analyzePackage(packageDir, tarballPatterns);
 	report(`packed tarball (${tarballPatterns.join(', ')})`, countFiles(packageDir, tarballPatterns), tarballResult);

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * Stands in for the CDN that result images come from, with realistic file sizes. The fake API's own
  * result PNGs are 16 px squares (a few hundred bytes): downloading 80 of them says nothing about

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * What the benchmark measures, apart from n8n itself: process memory read from /proc (Linux), and
  * API requests counted from the fake's request log. Nothing here asserts anything about time.

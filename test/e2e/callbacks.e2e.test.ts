@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-hardcoded-secrets, @n8n/community-nodes/no-restricted-globals -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * Callbacks inside a real n8n 2.41.1 (issue 4): the Midjourney Edits Trigger started by signed
  * callbacks (and not by forged or repeated ones), and the action node's "Wait for Callback" mode

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-hardcoded-secrets, @n8n/community-nodes/no-restricted-globals -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * The packed package inside n8n 1.x (issue 8): the 1.123 LTS line on this machine's own Node 20
  * (scripts/provision-n8n.sh with N8N_VERSION=1.x). The core cases (coreCases.ts: the package loads,

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-hardcoded-secrets -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * The packed package inside a real n8n 2.41.1 (issue 3): installed from its tarball into
  * `.n8n/nodes` as a user does, driven through webhooks, the public API and the editor's endpoints,

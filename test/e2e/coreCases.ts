@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * The core real-n8n cases, written once and run against every n8n line we support: the package
  * loads (nodes, AI-tool variant, credential, icons, no load errors), poll mode, "Don't Wait" plus the

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-hardcoded-secrets, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/require-node-api-error -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * What users see (issue 7): the packed package inside n8n 2.41.1's editor, driven in headless
  * Chromium. Logs in as the owner, finds the nodes in the node panel, opens every node's parameter
@@ -52,8 +53,8 @@ const TRIGGER_WEBHOOK_ID = '6f0e1c9a-3b1d-4d7e-8a52-c4e2b7f91d03';
 /** What n8n's parameter panel shows when a node's description cannot be rendered. */
 const PANEL_ERROR = /There was a problem|Could not load|Error loading|node is not currently installed|Install this node/i;
 
-/** Polls `read` until `done(value)` or the timeout; returns the last value (assert on it afterwards). */
-async function pollFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000, intervalMs = 250): Promise<T> {
+/** Polls `read` until `done(value)` or the deadline; returns the last value (assert on it afterwards). */
+async function pollFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = UI_TIMEOUT_MS, intervalMs = 250): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
 	let value = await read();
 	while (!done(value) && Date.now() < deadline) {
@@ -63,13 +64,28 @@ async function pollFor<T>(read: () => Promise<T>, done: (value: T) => boolean, t
 	return value;
 }
 
-function chromiumMissingMessage(): string {
-	return (
-		`Chromium is missing at ${CHROMIUM}: the editor test drives n8n's editor in it. Install it with ` +
-		'`apt-get update && apt-get install -y chromium` (Debian; .ci/run does this on CI). ' +
-		'`npx playwright install` does not work on our machines.'
-	);
+/**
+ * Retries `assertion` until it passes or the deadline; then throws its last failure. The editor
+ * renders lists in steps (more so on a busy machine): a check of a whole list waits for the whole
+ * list rather than for its first entry.
+ */
+async function eventually(assertion: () => Promise<void>, timeoutMs = UI_TIMEOUT_MS): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		try {
+			await assertion();
+			return;
+		} catch (error) {
+			if (Date.now() >= deadline) throw error;
+			await new Promise((resolve) => setTimeout(resolve, 250));
+		}
+	}
 }
+
+const CHROMIUM_MISSING =
+	`Chromium is missing at ${CHROMIUM}: the editor test drives n8n's editor in it. \`npm run test:all\` ` +
+	'installs it (scripts/e2e-system-deps.sh, as root); or run `apt-get update && apt-get install -y chromium`. ' +
+	'`npx playwright install` does not work on our machines.';
 
 function node(
 	name: string,
@@ -188,6 +204,16 @@ describe("n8n's editor shows the package (headless Chromium)", () => {
 	const pageErrors: string[] = [];
 
 	async function screenshot(name: string, clip?: Locator): Promise<string> {
+		// A picture of a settled page: no transition or finite animation still running (spinners run forever).
+		await eventually(async () => {
+			const running = await page.evaluate(
+				() =>
+					document
+						.getAnimations()
+						.filter((animation) => animation.playState === 'running' && animation.effect?.getTiming().iterations !== Infinity).length,
+			);
+			expect(running).toBe(0);
+		});
 		const file = path.join(IMAGES_DIR, `${name}.png`);
 		await (clip ? clip.screenshot({ path: file }) : page.screenshot({ path: file }));
 		const bytes = statSync(file).size;
@@ -195,11 +221,31 @@ describe("n8n's editor shows the package (headless Chromium)", () => {
 		return file;
 	}
 
+	/**
+	 * Opens a workflow in the editor and waits until the canvas shows every node of it (sticky notes
+	 * aside) inside the visible area, and has stopped moving: the editor fits the view to the nodes
+	 * once they have rendered, which is what the screenshots show.
+	 */
 	async function openWorkflow(workflow: CreatedWorkflow): Promise<void> {
+		const nodes = (workflow.nodes ?? []) as Array<{ name: string; type: string }>;
+		const shown = nodes.filter((entry) => entry.type !== 'n8n-nodes-base.stickyNote').map((entry) => entry.name);
+		expect(shown.length).toBeGreaterThan(0);
 		await page.goto(`${n8n.baseUrl}/workflow/${workflow.id}`);
-		await page.getByTestId('canvas-node').first().waitFor({ timeout: UI_TIMEOUT_MS });
-		// The canvas fits the view once every node has rendered.
-		await page.waitForTimeout(1000);
+		for (const name of shown) await canvasNode(name).waitFor({ timeout: UI_TIMEOUT_MS });
+		const viewport = page.viewportSize() ?? VIEWPORT;
+		const placement = async () =>
+			await Promise.all(shown.map(async (name) => await canvasNode(name).boundingBox()));
+		let previous = '';
+		await eventually(async () => {
+			const boxes = await placement();
+			const inView = boxes.every(
+				(box) => box !== null && box.x >= 0 && box.y >= 0 && box.x + box.width <= viewport.width && box.y + box.height <= viewport.height,
+			);
+			const current = JSON.stringify(boxes);
+			const still = current === previous;
+			previous = current;
+			expect({ inView, still }).toEqual({ inView: true, still: true });
+		});
 	}
 
 	function canvasNode(name: string): Locator {
@@ -211,8 +257,10 @@ describe("n8n's editor shows the package (headless Chromium)", () => {
 		const icon = scope.locator('.n8n-node-icon').first();
 		await icon.waitFor({ timeout: UI_TIMEOUT_MS });
 		const image = icon.locator('img');
-		await expect(image.count()).resolves.toBeGreaterThan(0);
-		expect(await image.first().getAttribute('src')).toMatch(new RegExp(`/icons/${PACKAGE_NAME}/.+/midjourney(\\.dark)?\\.svg$`));
+		await eventually(async () => {
+			expect(await image.count()).toBeGreaterThan(0);
+			expect(await image.first().getAttribute('src')).toMatch(new RegExp(`/icons/${PACKAGE_NAME}/.+/midjourney(\\.dark)?\\.svg$`));
+		});
 		const loadedWidth = await pollFor(
 			async () => await image.first().evaluate((element) => (element as HTMLImageElement).naturalWidth),
 			(width) => width > 0,
@@ -232,14 +280,15 @@ describe("n8n's editor shows the package (headless Chromium)", () => {
 		}
 		expect(await parameters.innerText()).not.toMatch(PANEL_ERROR);
 		// The credential selector shows our credential, not "Select credential".
-		await expect(ndv.getByTestId('node-credentials-select').locator('input').first().inputValue()).resolves.toBe(credential.name);
+		await eventually(async () =>
+			expect(await ndv.getByTestId('node-credentials-select').locator('input').first().inputValue()).toBe(credential.name),
+		);
 		return ndv;
 	}
 
 	/** Scrolls the parameter panel so that `element` sits in its middle (for the screenshots). */
 	async function scrollToCentre(element: Locator): Promise<void> {
-		await element.evaluate((target) => target.scrollIntoView({ block: 'center' }));
-		await page.waitForTimeout(300);
+		await element.evaluate((target) => target.scrollIntoView({ block: 'center', behavior: 'instant' }));
 	}
 
 	async function closePanel(): Promise<void> {
@@ -249,7 +298,7 @@ describe("n8n's editor shows the package (headless Chromium)", () => {
 
 	beforeAll(async () => {
 		// Fail with the fix in the message rather than somewhere inside Playwright.
-		if (!existsSync(CHROMIUM)) throw new Error(chromiumMissingMessage());
+		if (!existsSync(CHROMIUM)) throw new Error(CHROMIUM_MISSING);
 		mkdirSync(IMAGES_DIR, { recursive: true });
 		fake = await startFakeAceDataCloud({ port: 0, validTokens: [GOOD_TOKEN], jobDurationMs: 1500 });
 		n8n = await N8nInstance.start();
@@ -284,11 +333,6 @@ describe("n8n's editor shows the package (headless Chromium)", () => {
 		await fake?.close();
 	});
 
-	it('fails clearly when Chromium is missing (the message names the fix)', () => {
-		expect(chromiumMissingMessage()).toContain('apt-get install -y chromium');
-		expect(existsSync(CHROMIUM)).toBe(true);
-	});
-
 	it('logs in as the owner through the sign-in page', async () => {
 		await page.goto(`${n8n.baseUrl}/signin`);
 		await page.getByTestId('emailOrLdapLoginId').locator('input').fill(n8n.owner.email);
@@ -305,55 +349,50 @@ describe("n8n's editor shows the package (headless Chromium)", () => {
 
 	it('finds "Midjourney" in the node panel: one entry with our icon, listing the trigger and the actions', async () => {
 		await openWorkflow(firstEdit);
-		// Focus the canvas (not a node), then N opens the node panel (Tab no longer does in n8n 2.x).
-		await page.getByTestId('canvas').click({ position: { x: 80, y: VIEWPORT.height - 200 } });
-		await page.keyboard.press('n');
+		// The canvas's "Open nodes panel" button (a user may also press N on the canvas).
+		await page.getByTestId('node-creator-plus-button').click();
 		const creator = page.getByTestId('node-creator');
 		await creator.waitFor({ timeout: UI_TIMEOUT_MS });
 		await creator.getByTestId('node-creator-search-bar').fill('Midjourney');
 
 		const entries = creator.getByTestId('item-iterator-item');
-		// The list shows the panel's categories until the search has run.
-		const found = await pollFor(
-			async () => ({
-				entries: await entries.allInnerTexts(),
-				noResults: await creator.getByTestId('node-creator-no-results').count(),
-			}),
-			(state) => state.noResults > 0 || state.entries.some((text) => text.includes('Midjourney')),
-			UI_TIMEOUT_MS,
-		);
-		// n8n merges an action node and its trigger into one entry.
-		expect(found).toEqual({ entries: [expect.stringContaining('Midjourney Edits')], noResults: 0 });
+		const firstLines = async () => (await entries.allInnerTexts()).map((text) => text.split('\n')[0].trim());
+		// The list shows the panel's categories until the search has run, then the results: wait for
+		// exactly ours. n8n merges an action node and its trigger into one entry.
+		await eventually(async () => {
+			expect(await creator.getByTestId('node-creator-no-results').count()).toBe(0);
+			expect(await firstLines()).toEqual(['Midjourney Edits']);
+		});
 		await expectOurIcon(entries.first());
 		await screenshot('node-panel-search');
 
 		await entries.first().click();
-		// The entry's page: our node on top, then its actions and triggers as list items.
-		const actions = creator.getByTestId('item-iterator-item');
-		const actionNames = await pollFor(
-			async () => (await actions.allInnerTexts()).map((text) => text.split('\n')[0].trim()),
-			(names) => names.includes('Edit an image with a prompt'),
-			UI_TIMEOUT_MS,
-		);
-		// Our operations, and nothing else: an `options` parameter named "mode" in a node whose codex
-		// category is "AI" would add bogus "Fast / Relax / Turbo" actions here (the codex avoids "AI").
-		expect(actionNames.filter((name) => !/^Triggers/.test(name))).toEqual([
-			'Midjourney Edits',
-			'IMAGE ACTIONS',
-			'Edit an image with a prompt',
-			'TASK ACTIONS',
-			'Get a task',
-			'Get many tasks',
-		]);
+		// The entry's page: our node on top, then its actions and triggers as list items. Rendered in
+		// steps: wait for the whole list. Our operations, and nothing else: an `options` parameter named
+		// "mode" in a node whose codex category is "AI" would add bogus "Fast / Relax / Turbo" actions
+		// here (the codex avoids "AI").
+		await eventually(async () => {
+			expect((await firstLines()).filter((name) => !/^Triggers/.test(name))).toEqual([
+				'Midjourney Edits',
+				'IMAGE ACTIONS',
+				'Edit an image with a prompt',
+				'TASK ACTIONS',
+				'Get a task',
+				'Get many tasks',
+			]);
+		});
 
 		const triggersHeader = creator.getByTestId('node-creator-category-item').filter({ hasText: /Triggers/ });
-		await expect(triggersHeader.innerText()).resolves.toMatch(/Triggers \(3\)/);
+		await eventually(async () => expect(await triggersHeader.innerText()).toMatch(/Triggers \(3\)/));
 		await triggersHeader.click();
-		const triggerEntries = await pollFor(
-			async () => (await creator.innerText()).match(/On (finished|succeeded|failed) edits/gi) ?? [],
-			(found) => found.length === 3,
-		);
-		expect(triggerEntries).toHaveLength(3);
+		await eventually(async () => {
+			const triggerEntries = (await creator.innerText()).match(/On (finished|succeeded|failed) edits/gi) ?? [];
+			expect(triggerEntries.map((text) => text.toLowerCase()).sort()).toEqual([
+				'on failed edits',
+				'on finished edits',
+				'on succeeded edits',
+			]);
+		});
 		await screenshot('node-panel-actions');
 		await page.keyboard.press('Escape');
 	});
@@ -382,7 +421,6 @@ describe("n8n's editor shows the package (headless Chromium)", () => {
 		expect(fake.count('POST', '/midjourney/edits')).toBe(1);
 		// The run button animates back to its label after the run; wait for it (for the picture).
 		await pollFor(async () => await page.getByTestId('execute-workflow-button').innerText(), (label) => /Execute workflow/.test(label));
-		await page.waitForTimeout(500);
 		await screenshot('canvas-first-edit-done');
 
 		const ndv = await openPanel('Edit Image', ['prompt']);
@@ -469,7 +507,9 @@ describe("n8n's editor shows the package (headless Chromium)", () => {
 		for (const field of ['apiToken', 'baseUrl', 'platformBaseUrl']) {
 			await dialog.getByTestId(`parameter-input-${field}`).waitFor();
 		}
-		await expect(dialog.getByTestId('parameter-input-baseUrl').locator('input').inputValue()).resolves.toBe('https://api.acedata.cloud');
+		await eventually(async () =>
+			expect(await dialog.getByTestId('parameter-input-baseUrl').locator('input').inputValue()).toBe('https://api.acedata.cloud'),
+		);
 		await expect(dialog.innerText()).resolves.toMatch(/API Token/);
 		await screenshot('credential-new');
 		await page.keyboard.press('Escape');
@@ -512,7 +552,7 @@ describe("n8n's editor shows the package (headless Chromium)", () => {
 		await openWorkflow(agentExample!);
 		const toolPanel = await openPanel('Midjourney Edits', ['descriptionType', 'toolDescription', 'imageSource', 'waitMode']);
 		// Image URL and Prompt show as "Defined automatically by the model", each with its description.
-		await expect(toolPanel.getByTestId('fromAI-override-field').count()).resolves.toBe(2);
+		await eventually(async () => expect(await toolPanel.getByTestId('fromAI-override-field').count()).toBe(2));
 		await expect(toolPanel.innerText()).resolves.toMatch(/Defined automatically by the\s+model/);
 		await scrollToCentre(toolPanel.getByTestId('parameter-input-imageSource'));
 		await screenshot('ndv-ai-tool');
@@ -520,7 +560,8 @@ describe("n8n's editor shows the package (headless Chromium)", () => {
 	});
 
 	it('raised no uncaught errors in the page', () => {
-		// n8n's own offline noise (cloud services it cannot reach) is not a page error; ours would be.
-		expect(pageErrors.filter((message) => message.includes(PACKAGE_NAME) || /midjourney/i.test(message))).toEqual([]);
+		// Any uncaught error counts, ours or n8n's: the editor raises none here even though n8n's cloud
+		// services are unreachable, and an error of n8n's own may well be caused by our package's data.
+		expect(pageErrors).toEqual([]);
 	});
 });

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * The importable example workflows in examples/ (issue 7): each imports into a real n8n 2.41.1 as it
  * is shipped, and the ones that can run here run against the fake Ace Data Cloud API. Only what a

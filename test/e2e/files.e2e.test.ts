@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-hardcoded-secrets -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * Files inside a real n8n 2.41.1 (issue 5): a PNG made by a built-in node is uploaded and edited,
  * the four split images come back as binary data n8n stores, and the Form Trigger example (upload a

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-dangerous-functions, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * The e2e harness itself, against a real n8n without this package (built-in nodes, and a package
  * built to fail loading): if these fail, a failure in the package's e2e tests says nothing about

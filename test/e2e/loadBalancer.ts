@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * A minimal HTTP load balancer on 127.0.0.1 standing in for the one in front of a queue-mode n8n:
  * webhook traffic (production, waiting and form webhooks) goes to the processes chosen to serve
@@ -54,13 +55,12 @@ export class LoadBalancer {
 
 	static async start(main: Upstream, webhookUpstreams: Upstream[]): Promise<LoadBalancer> {
 		if (webhookUpstreams.length === 0) throw new Error('at least one upstream must serve webhooks');
-		let balancer: LoadBalancer | undefined;
-		const server = http.createServer((request, response) => balancer!.forward(request, response));
+		const server = http.createServer((request, response) => balancer.forward(request, response));
 		// Callers reuse connections; the balancer must not close them between requests.
 		server.keepAliveTimeout = 30_000;
 		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 		const { port } = server.address() as AddressInfo;
-		balancer = new LoadBalancer(server, `http://127.0.0.1:${port}`, main, webhookUpstreams);
+		const balancer = new LoadBalancer(server, `http://127.0.0.1:${port}`, main, webhookUpstreams);
 		return balancer;
 	}
 

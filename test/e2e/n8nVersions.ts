@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * The n8n versions the e2e suites run against, and what each needs on our machines. The default is
  * scripts/provision-n8n.sh's pinned 2.41.1 (on a Node 24 from the registry); the 1.x LTS line runs on

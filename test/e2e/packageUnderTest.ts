@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-dangerous-functions, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * What the e2e suite and `npm start` run: the pinned n8n (provisioned once into a cache outside the
  * repository by scripts/provision-n8n.sh) and this package packed by `npm pack`, exactly as a user

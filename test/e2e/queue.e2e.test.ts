@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-hardcoded-secrets, @n8n/community-nodes/no-restricted-globals -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * The packed package in n8n's queue mode (issue 8): one main instance, two workers and a webhook
  * process sharing PostgreSQL, Redis and database-mode binary data, behind a load balancer that

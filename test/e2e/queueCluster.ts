@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/require-node-api-error -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * n8n in queue mode ("scaling mode"), as users run it at scale: one main instance (editor, REST and
  * public API, triggers), workers (`n8n worker`) that run the executions taken from a Redis queue, and

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-dangerous-functions, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * Private Redis and PostgreSQL servers for the queue-mode e2e suite: each on a free loopback port,
  * in its own temp folder, without persistence, stopped and removed by stop(). They come from Debian

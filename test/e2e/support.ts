@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * Small helpers the callback and file e2e suites need on top of n8nInstance.ts: counting a workflow's
  * executions, reading the bytes of binary data n8n stored, the output items of a node with their

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * Runs the fake Ace Data Cloud API as its own process, for the sandbox, the e2e suite against a real
  * n8n, and the benchmark:

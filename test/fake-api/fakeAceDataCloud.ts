@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * A faithful fake of the Ace Data Cloud API, as far as this package uses it: the Midjourney Edits
  * endpoint, the Tasks lookup, the platform file upload, and the CDN links results point at.

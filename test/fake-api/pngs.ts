@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * Small, real PNG files made in memory, so the fake can serve result images that any decoder accepts
  * and tests can tell apart: every image's colour derives from its task id and quarter.

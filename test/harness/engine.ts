@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 import { timingSafeEqual } from 'node:crypto';
 import {
 	ExecutionLifecycleHooks,
@@ -444,8 +445,7 @@ async function processWaitingWebhook(
 		record.state = 'waiting';
 		const message = error instanceof Error ? error.message : String(error);
 		return { response: respond(500, { code: 0, message }), record };
-	} finally {
-		}
+	}
 
 	const writeDefaultResponse = (defaultBody: unknown) => {
 		if (webhookResult.noWebhookResponse === true || fakeResponse.writableEnded) return;

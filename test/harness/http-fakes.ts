@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 import type { IncomingHttpHeaders } from 'node:http';
 
 import type { RecordedResponse, WebhookRequestInput } from './types';

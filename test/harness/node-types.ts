@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/node-usable-as-tool -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 import type {
 	IDataObject,
 	IExecuteFunctions,

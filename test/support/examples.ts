@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 import { existsSync, readFileSync } from 'fs';
 import path from 'path';
 import type { IDataObject } from 'n8n-workflow';

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * A pass-through HTTP proxy in front of the fake API that counts the requests in flight per path and
  * can hold a request back until a condition holds. Tests use it to measure concurrency by counting

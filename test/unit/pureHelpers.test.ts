@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 import { apiFailureOf, cannotHaveBeenAccepted, explainApiFailure, failureToNodeApiError, isTransient } from '../../nodes/shared/errors';
 import { decodeBase64Strict, extensionFor, sniffImageKind, stripDataUriPrefix } from '../../nodes/shared/images';
 import { mapWithConcurrency } from '../../nodes/shared/pacing';

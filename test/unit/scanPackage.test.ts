@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-dangerous-functions, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * scripts/scan-package.mjs (`npm run scan`): n8n's community-package scanner run offline. The script
  * always lints this repository's node and credential sources; `--tarball` gives it a package to

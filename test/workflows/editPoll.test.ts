@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * The edit operation in "poll" and "none" modes, run as a whole workflow through n8n-core's engine
  * against the fake API over real HTTP.
