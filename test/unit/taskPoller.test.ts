@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * When TaskPoller's rounds come (issue 16), on jest's fake clock: tasks added while the batch is
  * still being submitted, and which of them each tasks request asks for.

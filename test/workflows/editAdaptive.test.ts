@@ -22,9 +22,10 @@ async function runThroughProxy(
 	options: Record<string, unknown>,
 	proxyOptions: (proxy: () => HoldingProxy) => HoldingProxyOptions = () => ({}),
 ) {
-	let started: HoldingProxy | undefined;
-	const proxy = await startHoldingProxy(fake.url, proxyOptions(() => started!));
-	started = proxy;
+	// The options may look at the proxy they configure (its counts), once it has started.
+	const started: { proxy?: HoldingProxy } = {};
+	const proxy = await startHoldingProxy(fake.url, proxyOptions(() => started.proxy!));
+	started.proxy = proxy;
 	try {
 		const result = await runEdit(fake, items(count), { options: { pollIntervalSeconds: 1, timeoutSeconds: 120, ...options } }, {
 			credentials: { aceDataCloudApi: { apiToken: TOKEN, baseUrl: proxy.url, platformBaseUrl: proxy.url } },
