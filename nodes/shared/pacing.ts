@@ -33,11 +33,19 @@ export function backoffMs(attempt: number, baseMs = 1000, capMs = 30_000): numbe
 }
 
 /**
+ * Attempts a submission gets while the API answers 429 (which means it did not take it, so re-sending
+ * cannot bill twice). High, because under a rate limit the batch as a whole waits at the gate and
+ * an item that loses the race for the API's few slots several times must not be lost.
+ */
+export const RATE_LIMITED_SUBMIT_ATTEMPTS = 30;
+
+/**
  * One rate-limit gate shared by every request of a batch: when the API answers 429, the whole
  * batch waits (honouring Retry-After) instead of each item hammering the API on its own.
  */
 export class RateLimitGate {
 	private pausedUntil = 0;
+	private readonly rateLimitListeners: Array<() => void> = [];
 
 	/** Epoch ms after which no pause lasts (the batch's latest item deadline), when known. */
 	private notAfter = Infinity;
@@ -61,8 +69,98 @@ export class RateLimitGate {
 	slowDown(waitMs: number): void {
 		this.rateLimitedCount++;
 		const bounded = Number.isFinite(waitMs) ? Math.min(Math.max(0, waitMs), MAX_GATE_PAUSE_MS) : MAX_GATE_PAUSE_MS;
+		// The 429s of requests that were already on their way when the first one came tell nothing new:
+		// only the first 429 of a pause is reported to the listeners.
+		const firstOfPause = Date.now() >= this.pausedUntil;
 		this.pausedUntil = Math.max(this.pausedUntil, Date.now() + bounded);
+		if (firstOfPause) for (const listener of this.rateLimitListeners) listener();
 	}
+
+	/** Calls `listener` on the first 429 of each pause (an AdaptiveLimit halves itself there). */
+	onRateLimited(listener: () => void): void {
+		this.rateLimitListeners.push(listener);
+	}
+}
+
+/**
+ * How many submissions may be open at once, found out from the API's answers, because the real
+ * account's rate limit is not documented: start at the user's Concurrency, add one per accepted
+ * submission (the window doubles every round trip) until the first 429, halve on each 429 (once per
+ * pause of the gate), and after that add one per window of accepted submissions (additive increase,
+ * multiplicative decrease, like TCP). Never above `max`, never below 1.
+ */
+export class AdaptiveLimit {
+	private window: number;
+	private probing = true;
+
+	/** The largest limit reached, and how many times it was halved (for logs and the benchmark). */
+	peak: number;
+	halvings = 0;
+
+	constructor(
+		start: number,
+		readonly max: number,
+		gate?: RateLimitGate,
+	) {
+		this.window = Math.max(1, Math.min(max, start));
+		this.peak = this.current;
+		gate?.onRateLimited(() => this.rateLimited());
+	}
+
+	get current(): number {
+		return Math.floor(this.window);
+	}
+
+	accepted(): void {
+		this.window = Math.min(this.max, this.window + (this.probing ? 1 : 1 / this.window));
+		this.peak = Math.max(this.peak, this.current);
+	}
+
+	rateLimited(): void {
+		this.probing = false;
+		this.halvings++;
+		this.window = Math.max(1, this.window / 2);
+	}
+}
+
+/**
+ * Runs `task` for each element, keeping at most `limit.current` running at once (read again whenever
+ * one ends, so the limit may grow or shrink while the batch runs); each task that ends without
+ * throwing counts as accepted. Keeps result order; a task that throws rejects the whole map.
+ */
+export async function mapWithAdaptiveConcurrency<T, R>(
+	elements: readonly T[],
+	limit: AdaptiveLimit,
+	task: (element: T, index: number) => Promise<R>,
+	shouldStop: () => boolean = () => false,
+): Promise<R[]> {
+	const results = new Array<R>(elements.length);
+	let next = 0;
+	let running = 0;
+	let failed = false;
+	return await new Promise<R[]>((resolve, reject) => {
+		const fill = () => {
+			while (!failed && running < limit.current && next < elements.length && !shouldStop()) {
+				const index = next++;
+				running++;
+				task(elements[index], index).then(
+					(result) => {
+						results[index] = result;
+						limit.accepted();
+						running--;
+						fill();
+					},
+					(error: unknown) => {
+						failed = true;
+						running--;
+						reject(error);
+					},
+				);
+			}
+			if (!failed && running === 0 && (next >= elements.length || shouldStop())) resolve(results);
+		};
+		fill();
+	});
 }
 
 /** The longest one 429 can pause a batch; a longer Retry-After is not honoured inside one run. */

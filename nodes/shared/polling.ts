@@ -1,15 +1,13 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { TASKS_DOCUMENTED_PAGE_LIMIT, TASKS_PAGE_SIZE, TASKS_PATH } from './constants';
-import { apiFailureOf, isTransient } from './errors';
+import { apiFailureOf } from './errors';
 import { isObject } from './json';
-import { asNodeError } from './nodeErrors';
 import type { RateLimitGate } from './pacing';
-import { pauseUnlessCancelled } from './pacing';
 import type { TaskOutcome } from './taskOutcome';
 import { outcomeFromRecord } from './taskOutcome';
 import type { AceContext } from './transport';
-import { aceApiRequest, waitAfterRateLimitMs } from './transport';
+import { aceApiRequest } from './transport';
 
 export interface PendingTask {
 	taskId: string;
@@ -101,78 +99,4 @@ export async function fetchTaskRecords(
 		if (isObject(record) && outcomeFromRecord(record, id).state !== 'not_found') records.set(id, record);
 	}
 	return records;
-}
-
-/**
- * Polls every unfinished task together (one retrieve_batch per round for the whole batch) until
- * each has succeeded, failed or passed its deadline. Transient failures of a round (5xx, 429,
- * dropped connections, malformed JSON) only cost that round; anything else (a revoked token) ends
- * the wait with that error.
- */
-export async function pollUntilDone(
-	ctx: AceContext,
-	tasks: PendingTask[],
-	options: PollOptions,
-): Promise<Map<string, PollOutcome>> {
-	const outcomes = new Map<string, PollOutcome>();
-	const lastSeen = new Map<string, string>();
-	let pending = [...tasks];
-	// Rounds answered 429 in a row, and until when to hold back because of them (never past a deadline).
-	let rateLimitedRounds = 0;
-	let holdBackUntil = 0;
-	while (pending.length > 0) {
-		const nextDeadline = Math.min(...pending.map((task) => task.deadline));
-		const untilNextRound = Math.max(options.intervalMs, holdBackUntil - Date.now());
-		const waitMs = Math.max(0, Math.min(untilNextRound, nextDeadline - Date.now()));
-		await pauseUnlessCancelled(waitMs, options.signal);
-
-		let records: Map<string, IDataObject> | undefined;
-		const ids = pending.map((task) => task.taskId);
-		let requests = 0;
-		try {
-			records = await fetchTaskRecords(ctx, ids, {
-				gate: options.gate,
-				signal: options.signal,
-				maxAttempts: 1,
-				onRequest: () => requests++,
-			});
-		} catch (error) {
-			const failure = apiFailureOf(error);
-			if (!failure || !isTransient(failure)) throw asNodeError(ctx.getNode(), error);
-			if (failure.status === 429) {
-				// Our own schedule when the API sends no Retry-After: the poll interval, doubled each 429 in a row.
-				const holdBackMs = Math.min(
-					waitAfterRateLimitMs(failure, ++rateLimitedRounds, options.intervalMs),
-					Math.max(0, nextDeadline - Date.now()),
-				);
-				holdBackUntil = Date.now() + holdBackMs;
-				options.gate?.slowDown(holdBackMs);
-			}
-		}
-		if (records) rateLimitedRounds = 0;
-		options.onRound?.({
-			requests,
-			pending: ids.length,
-		});
-
-		const now = Date.now();
-		const stillPending: PendingTask[] = [];
-		for (const task of pending) {
-			const record = records?.get(task.taskId);
-			const outcome = record ? outcomeFromRecord(record, task.taskId) : undefined;
-			if (outcome && (outcome.state === 'succeeded' || outcome.state === 'failed')) {
-				outcomes.set(task.taskId, outcome);
-				continue;
-			}
-			// A round that failed tells nothing; a round without the task means the API does not know it.
-			if (records) lastSeen.set(task.taskId, outcome?.state ?? 'not_found');
-			if (now >= task.deadline) {
-				outcomes.set(task.taskId, { state: 'timed_out', taskId: task.taskId, lastSeen: lastSeen.get(task.taskId) });
-			} else {
-				stillPending.push(task);
-			}
-		}
-		pending = stillPending;
-	}
-	return outcomes;
 }

@@ -128,11 +128,13 @@ export interface RequestCounts {
 	lookupsByAction: Record<string, number>;
 	/** Other requests to the API (uploads, unknown paths). */
 	other: number;
+	/** Submissions the API refused with 429 (counted in `submits` too: they are requests). */
+	rateLimited: number;
 	/** submits + lookups + other. */
 	total: number;
 	/** Lookups grouped into poll rounds (see pollRounds). */
 	rounds: number[];
-	/** From the first submission to the last one (how long submitting the batch took), ms. */
+	/** From the first accepted submission to the last one (how long submitting the batch took), ms. */
 	submitSpanMs: number;
 	/** When each poll round's first lookup arrived, ms after `sinceMs` (shows how rounds drift). */
 	roundStartsMs: number[];
@@ -165,14 +167,15 @@ export function pollRounds(times: number[], gapMs: number): number[] {
 
 /** Counts what n8n asked the API from `sinceMs` on (the fake's log also holds CDN downloads: left out). */
 export function countApiRequests(entries: readonly RequestLogEntry[], sinceMs: number, roundGapMs: number): RequestCounts {
-	const counts: RequestCounts = { submits: 0, lookups: 0, lookupsByAction: {}, other: 0, total: 0, rounds: [], submitSpanMs: 0, roundStartsMs: [] };
+	const counts: RequestCounts = { submits: 0, rateLimited: 0, lookups: 0, lookupsByAction: {}, other: 0, total: 0, rounds: [], submitSpanMs: 0, roundStartsMs: [] };
 	const lookupTimes: number[] = [];
 	const submitTimes: number[] = [];
 	for (const entry of entries) {
 		if (entry.at < sinceMs) continue;
 		if (entry.method === 'POST' && entry.path === '/midjourney/edits') {
 			counts.submits++;
-			submitTimes.push(entry.at);
+			if (entry.status === 429) counts.rateLimited++;
+			else submitTimes.push(entry.at);
 		} else if (entry.method === 'POST' && entry.path === '/midjourney/tasks') {
 			counts.lookups++;
 			const action = lookupAction(entry);

@@ -125,6 +125,8 @@ export interface FakeFaults {
 	progressCallbacks: boolean;
 	/** Delay before every API answer (edits, tasks, upload), in ms. */
 	responseDelayMs: number;
+	/** Accept at most this many edits submissions per rolling second, 429 (with Retry-After) beyond; 0 = no limit. */
+	submitsPerSecond: number;
 }
 
 export interface TaskError {
@@ -312,6 +314,7 @@ export const DEFAULT_FAULTS: Readonly<FakeFaults> = Object.freeze({
 	unknownAsNull: false,
 	progressCallbacks: false,
 	tasksPageOverMax: 'cap',
+	submitsPerSecond: 0,
 });
 
 /** The "next N requests" faults. */
@@ -353,6 +356,7 @@ const FAULT_FIELD_KINDS: { [K in keyof FakeFaults]-?: 'count' | 'boolean' | read
 	tasksPageOverMax: ['cap', 'refuse'],
 	unknownAsNull: 'boolean',
 	progressCallbacks: 'boolean',
+	submitsPerSecond: 'count',
 };
 
 /** The platform token the upload accepts unless `validPlatformTokens` says otherwise. */
@@ -872,6 +876,15 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 	}
 
 	/** No vendor source says a 429 carries Retry-After: sent only when a test sets retryAfterSeconds. */
+	/** The `submitsPerSecond` limit: tasks created within the last second. */
+	function overSubmitRate(): boolean {
+		if (faults.submitsPerSecond <= 0) return false;
+		const since = (Date.now() - 1000) / 1000;
+		let created = 0;
+		for (const task of tasks.values()) if (task.record.created_at >= since) created++;
+		return created >= faults.submitsPerSecond;
+	}
+
 	function retryAfterHeader(): Record<string, string> {
 		return faults.retryAfterSeconds === undefined ? {} : { 'retry-after': String(faults.retryAfterSeconds) };
 	}
@@ -930,7 +943,7 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 
 		// Submission faults model what can happen to a valid submission, so an invalid one (answered
 		// above) does not use them up.
-		if (takeFault('submitRateLimit')) {
+		if (takeFault('submitRateLimit') || overSubmitRate()) {
 			await exchange.error('too_many_requests', 'Too many requests; please slow down.', retryAfterHeader());
 			return;
 		}

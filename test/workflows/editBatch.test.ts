@@ -42,7 +42,7 @@ describe('batches', () => {
 		}
 	}, 60_000);
 
-	it('submits with bounded concurrency: never more than "Concurrency" submissions open at once, and that many are used', async () => {
+	it('submits with bounded concurrency: never more than "Concurrency" (= Max Concurrency) submissions open at once, and that many are used', async () => {
 		fake.faults.jobDurationMs = 100;
 		const total = 9;
 		const limit = 3;
@@ -52,7 +52,7 @@ describe('batches', () => {
 			releaseWhen: (path) => path !== EDITS || proxy.inFlight(EDITS) >= limit || proxy.arrived(EDITS) === total,
 		});
 		try {
-			const result = await runEdit(fake, items(total), { options: { pollIntervalSeconds: 1, concurrency: limit } }, {
+			const result = await runEdit(fake, items(total), { options: { pollIntervalSeconds: 1, concurrency: limit, maxConcurrency: limit } }, {
 				credentials: { aceDataCloudApi: { apiToken: TOKEN, baseUrl: proxy.url, platformBaseUrl: proxy.url } },
 			});
 			expect(result.status).toBe('success');

@@ -5,6 +5,7 @@
 import type { FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { startFakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { encodeRgbPng } from '../fake-api/pngs';
+import { RATE_LIMITED_SUBMIT_ATTEMPTS } from '../../nodes/shared/pacing';
 import type { InputItem } from '../harness';
 import { CAT, runEdit, TOKEN } from '../support/nodeRun';
 
@@ -127,7 +128,7 @@ describe('API errors', () => {
 		fake.faults.retryAfterSeconds = 0;
 		const result = await runEdit(fake, [{ json: CAT }]);
 		expect(result.status).toBe('error');
-		expect(result.error?.message).toMatch(/rate limiting requests \(HTTP 429\) after 6 attempts/);
+		expect(result.error?.message).toContain(`rate limiting requests (HTTP 429) after ${RATE_LIMITED_SUBMIT_ATTEMPTS} attempts`);
 		expect(fake.tasks.size).toBe(0);
 	}, 60_000);
 

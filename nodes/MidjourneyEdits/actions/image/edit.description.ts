@@ -203,12 +203,21 @@ export const editDescription: INodeProperties[] = [
 				typeOptions: { minValue: 1, maxValue: 50 },
 				default: 5,
 				description:
-					'How many edits to submit at the same time when the node gets many items (each item is billed). Lower it if you hit rate limits.',
+					'How many edits to submit at the same time at the start of a batch (each item is billed). While the API accepts them the node sends more at once, up to Max Concurrency; on a rate limit (429) it halves and waits, which costs time, never a second charge.',
 			},
 			downloadImagesOption(
 				'Output one item per image of the grid, each with its file in "data" (turns on Split Images)',
 				'Google Drive, email or a form',
 			),
+			{
+				displayName: 'Max Concurrency',
+				name: 'maxConcurrency',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 200 },
+				default: 50,
+				description:
+					'The most edits the node submits at the same time however well the API keeps up. Set it equal to Concurrency for a fixed rate, e.g. when your account\'s rate limit is known.',
+			},
 			{
 				displayName: 'Poll Interval (Seconds)',
 				name: 'pollIntervalSeconds',

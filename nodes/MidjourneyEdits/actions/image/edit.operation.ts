@@ -4,9 +4,17 @@ import { NodeOperationError } from 'n8n-workflow';
 import { callbackLinkKindOf, isPlainlyPrivateUrl, signCallbackUrl } from '../../../shared/callbackSignature';
 import { CREDENTIAL_TYPE, EDITS_PATH } from '../../../shared/constants';
 import { apiFailureOf, cannotHaveBeenAccepted, taskFailureToNodeApiError } from '../../../shared/errors';
-import { ExecutionCancelledSignal, mapWithConcurrency, RateLimitGate, throwIfCancelled } from '../../../shared/pacing';
+import {
+	AdaptiveLimit,
+	ExecutionCancelledSignal,
+	mapWithAdaptiveConcurrency,
+	mapWithConcurrency,
+	RATE_LIMITED_SUBMIT_ATTEMPTS,
+	RateLimitGate,
+	throwIfCancelled,
+} from '../../../shared/pacing';
 import type { PollOutcome } from '../../../shared/polling';
-import { pollUntilDone } from '../../../shared/polling';
+import { TaskPoller } from '../../../shared/taskPoller';
 import { resultItemsFor } from '../../../shared/resultItems';
 import { earlierSubmission, forgetSubmissions, rememberSubmission } from '../../../shared/seenTasks';
 import { aceApiRequest } from '../../../shared/transport';
@@ -95,7 +103,7 @@ async function editItems(this: IExecuteFunctions, keys: string[]): Promise<INode
 	}
 	const first = live()[0]?.plan;
 	if (!first) return [states.map(errorItem)];
-	const { waitMode, concurrency } = first;
+	const { waitMode, concurrency, maxConcurrency } = first;
 
 	// n8n's "Retry On Fail" runs this again after a throw: items already submitted wait for their
 	// task instead of paying for a second one.
@@ -149,9 +157,20 @@ async function editItems(this: IExecuteFunctions, keys: string[]): Promise<INode
 	if (waitMode === 'none' && unsubmitted().some((state) => state.plan!.callbackUrl)) {
 		apiToken = String((await this.getCredentials(CREDENTIAL_TYPE)).apiToken ?? '');
 	}
-	await mapWithConcurrency(
+	// Submissions start at Concurrency and adapt to the API's 429s; in poll mode each task is polled
+	// from the moment it is accepted, while later items are still being submitted.
+	const submitLimit = new AdaptiveLimit(concurrency, maxConcurrency, gate);
+	const poller =
+		waitMode === 'poll'
+			? new TaskPoller(this, { intervalMs: Math.min(...live().map((state) => state.plan!.pollIntervalMs)), gate, signal })
+			: undefined;
+	// Tasks an earlier try of this node already paid for (Retry On Fail) are polled, not submitted again.
+	for (const state of live()) {
+		if (state.taskId) poller?.add({ taskId: state.taskId, deadline: state.submittedAt! + state.plan!.timeoutMs });
+	}
+	await mapWithAdaptiveConcurrency(
 		unsubmitted(),
-		concurrency,
+		submitLimit,
 		async (state) => {
 			const plan = state.plan!;
 			const body = { ...state.body! };
@@ -164,6 +183,7 @@ async function editItems(this: IExecuteFunctions, keys: string[]): Promise<INode
 					itemIndex: state.itemIndex,
 					gate,
 					signal,
+					maxAttempts: RATE_LIMITED_SUBMIT_ATTEMPTS,
 				});
 				if (typeof answer.task_id !== 'string' || answer.task_id === '') {
 					throw new NodeOperationError(this.getNode(), 'The API accepted the edit but returned no task_id', {
@@ -175,6 +195,7 @@ async function editItems(this: IExecuteFunctions, keys: string[]): Promise<INode
 				state.submittedAt = Date.now();
 				state.result = answer;
 				rememberSubmission(state.submissionKey!, { taskId: state.taskId, submittedAt: state.submittedAt });
+				poller?.add({ taskId: answer.task_id, deadline: state.submittedAt + plan.timeoutMs });
 			} catch (error) {
 				stopping = !continueOnFail;
 				state.error = error as Error;
@@ -185,6 +206,7 @@ async function editItems(this: IExecuteFunctions, keys: string[]): Promise<INode
 		},
 		() => stopping || (signal?.aborted ?? false),
 	);
+	if (stopping || signal?.aborted) poller?.abandon();
 	if (stopping) {
 		const failing = states.find((state) => state.error)!;
 		throw withSubmittedTasks(failing.error!, states, failing);
@@ -204,11 +226,7 @@ async function editItems(this: IExecuteFunctions, keys: string[]): Promise<INode
 	gate.endPausesBy(Math.max(...submitted.map((state) => state.submittedAt! + state.plan!.timeoutMs)));
 	let outcomes = new Map<string, PollOutcome>();
 	try {
-		outcomes = await pollUntilDone(
-			this,
-			submitted.map((state) => ({ taskId: state.taskId!, deadline: state.submittedAt! + state.plan!.timeoutMs })),
-			{ intervalMs: Math.min(...submitted.map((state) => state.plan!.pollIntervalMs)), gate, signal },
-		);
+		outcomes = await poller!.done();
 	} catch (error) {
 		throwIfCancelled(signal);
 		// A failure that ends every wait (say, a revoked token) is each waiting item's failure.

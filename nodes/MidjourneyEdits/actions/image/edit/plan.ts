@@ -6,6 +6,9 @@ import { MIDJOURNEY_MODES } from '../../../../shared/constants';
 import { MAX_INPUT_IMAGE_BYTES } from '../../../../shared/images';
 import { callbackLinkKindOf, isPlainlyPrivateUrl } from '../../../../shared/callbackSignature';
 
+/** How far adaptive submission may raise the concurrency unless Options → Max Concurrency says otherwise. */
+export const DEFAULT_MAX_CONCURRENCY = 50;
+
 export type WaitMode = 'poll' | 'callback' | 'none';
 export type DownloadImages = 'none' | 'grid' | 'split';
 
@@ -29,6 +32,8 @@ export interface EditPlan {
 	pollIntervalMs: number;
 	download: DownloadImages;
 	concurrency: number;
+	/** Upper bound for the adaptive submission concurrency (at least `concurrency`). */
+	maxConcurrency: number;
 	allowPrivateCallbackUrl: boolean;
 }
 
@@ -37,6 +42,7 @@ interface EditOptions {
 	pollIntervalSeconds?: number;
 	downloadImages?: string;
 	concurrency?: number;
+	maxConcurrency?: number;
 	allowPrivateCallbackUrl?: boolean;
 }
 
@@ -211,6 +217,10 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
 		throw invalid(ctx, itemIndex, `Unknown "Download Images" choice: ${download}`, 'Choose "Don\'t Download", "Grid Image" or "Four Split Images".');
 	}
 
+	const concurrency = Math.floor(numberIn(ctx, itemIndex, 'Concurrency', options.concurrency ?? 5, 1, 50));
+	const maxConcurrency = Math.floor(
+		numberIn(ctx, itemIndex, 'Max Concurrency', options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY, 1, 200),
+	);
 	return {
 		itemIndex,
 		image,
@@ -225,7 +235,8 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
 		pollIntervalMs:
 			numberIn(ctx, itemIndex, 'Poll Interval (Seconds)', options.pollIntervalSeconds ?? 5, 1, 300) * 1000,
 		download: download as DownloadImages,
-		concurrency: Math.floor(numberIn(ctx, itemIndex, 'Concurrency', options.concurrency ?? 5, 1, 50)),
+		concurrency,
+		maxConcurrency: Math.max(concurrency, maxConcurrency),
 		allowPrivateCallbackUrl,
 	};
 }
