@@ -15,6 +15,49 @@ const TRIGGER_TEST = 'test/workflows/trigger.test.ts';
 const CALLBACK_TEST = 'test/workflows/editCallback.test.ts';
 
 export const MUTATIONS = [
+	// --- Issue 13: the vendor's readings --------------------------------------------------------------
+	{
+		id: 'vendor-progress-below-100-is-final',
+		what: 'A progress callback or record (success true, progress 40) is taken for the finished edit.',
+		edits: [{ file: 'nodes/shared/taskOutcome.ts', find: 'return progress !== undefined && progress < 100;', replace: 'return false;' }],
+		tests: ['test/unit/vendorReadings.test.ts'],
+		testName: 'progress callback',
+	},
+	{
+		id: 'vendor-short-page-ids-called-unknown',
+		what: 'Ids a short retrieve_batch page left out are called unknown instead of being asked again.',
+		edits: [{ file: 'nodes/shared/polling.ts', find: 'const missing = ids.filter((id) => !records.has(id));', replace: 'const missing: string[] = [];' }],
+		tests: ['test/workflows/vendorReadings.test.ts'],
+		testName: 'short page',
+	},
+	{
+		id: 'vendor-api-token-sent-to-upload',
+		what: 'The upload gets the API token (the platform takes only the platform token).',
+		edits: [
+			{
+				file: 'credentials/AceDataCloudApi.credentials.ts',
+				find: 'const token = String((forUpload ? credentials.platformToken : credentials.apiToken) ?? \'\').trim();',
+				replace: 'const token = String(credentials.apiToken ?? \'\').trim();',
+			},
+		],
+		tests: ['test/workflows/vendorReadings.test.ts'],
+		testName: 'platform token to the upload only',
+	},
+	// --- Issue 16: adaptive submission, pipelined polling ---------------------------------------------
+	{
+		id: 'adaptive-limit-never-halves',
+		what: 'A 429 does not slow the submissions down.',
+		edits: [{ file: PACING, find: 'this.window = Math.max(1, this.window / 2);', replace: 'this.window = Math.max(1, this.window);' }],
+		tests: ['test/unit/adaptivePacing.test.ts'],
+		testName: 'halves on a 429',
+	},
+	{
+		id: 'retry-on-fail-earlier-task-not-polled',
+		what: 'A retry of the node does not poll the tasks an earlier try submitted.',
+		edits: [{ file: EDIT, find: 'if (state.taskId) poller?.add({ taskId: state.taskId, deadline: state.submittedAt! + state.plan!.timeoutMs });', replace: '' }],
+		tests: ['test/workflows/retryOnFail.test.ts'],
+		testName: 'once the retry succeeds',
+	},
 	// --- Issue 12: a callback is a claim, the task record is the truth ---------------------------
 	{
 		id: 'claims-trigger-starts-unfinished-task',
@@ -143,14 +186,22 @@ export const MUTATIONS = [
 	{
 		id: 'cancel-ignored-while-waiting',
 		what: 'A cancelled execution keeps sleeping out the poll interval.',
-		edits: [{ file: PACING, find: '\t\tawait sleep(Math.min(SLICE_MS, left));\n\t\tthrowIfCancelled(signal);', replace: '\t\tawait sleep(Math.min(SLICE_MS, left));' }],
+		// Both checks: the poller waits in short slices, each of which would otherwise look at the signal first.
+		edits: [
+			{
+				file: PACING,
+				find: '\tthrowIfCancelled(signal);\n\tfor (let left = ms; left > 0; left = until - Date.now()) {\n\t\tawait sleep(Math.min(SLICE_MS, left));\n\t\tthrowIfCancelled(signal);',
+				replace: '\tfor (let left = ms; left > 0; left = until - Date.now()) {\n\t\tawait sleep(Math.min(SLICE_MS, left));',
+			},
+		],
 		tests: ['test/workflows/editPoll.test.ts'],
 		testName: 'cancels the execution',
 	},
 	{
 		id: 'concurrency-unbounded',
 		what: 'Every item is submitted at once, ignoring "Concurrency".',
-		edits: [{ file: PACING, find: 'Math.max(1, Math.min(limit, elements.length))', replace: 'Math.max(1, elements.length)' }],
+		// Submissions run under the adaptive limit (issue 16); the test pins its maximum to Concurrency.
+		edits: [{ file: PACING, find: 'running < limit.current && next < elements.length', replace: 'running < Infinity && next < elements.length' }],
 		tests: ['test/workflows/editBatch.test.ts'],
 		testName: 'bounded concurrency',
 	},
