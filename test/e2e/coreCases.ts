@@ -261,10 +261,17 @@ export function describeCoreCases(
 				return { tasks, executionId, sideEffects };
 			}
 
-			/** The execution once its last node has run (n8n 1.x briefly shows a resuming execution as finished before that). */
+			/**
+			 * The execution once its last node has run AND n8n has saved it as ended: n8n 1.x briefly shows a
+			 * resuming execution as finished before its last node runs, and n8n 2.x can show the last node's
+			 * run data while the execution is still "running" (its final save comes after).
+			 */
 			async function afterTheWait(executionId: string): Promise<N8nExecution> {
+				const ended = (execution: N8nExecution) =>
+					execution.data?.resultData.runData['Side Effect'] !== undefined &&
+					!['new', 'running', 'waiting'].includes(String(execution.status));
 				let execution = await n8n.getExecution(executionId, true);
-				for (const deadline = Date.now() + 30_000; !execution.data?.resultData.runData['Side Effect']; ) {
+				for (const deadline = Date.now() + 30_000; !ended(execution); ) {
 					if (Date.now() > deadline) throw new Error(`execution ${executionId} did not continue after the callbacks`);
 					await new Promise((resolve) => setTimeout(resolve, 200));
 					execution = await n8n.getExecution(executionId, true);
