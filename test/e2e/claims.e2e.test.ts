@@ -1,4 +1,4 @@
-/* eslint-disable @n8n/community-nodes/no-hardcoded-secrets, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
+/* eslint-disable @n8n/community-nodes/no-hardcoded-secrets, @n8n/community-nodes/no-restricted-globals -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * Issue 12 inside a real n8n 2.41.1: a callback is a claim, the task record is the truth.
  * Case 1: a forged, correctly signed success resumes / starts nothing while the task runs, and the
@@ -10,42 +10,17 @@
  * CLAIMS_N8N=1x runs the same cases against n8n 1.x (N8N_1X_VERSION, on this machine's Node 20).
  */
 import { randomUUID } from 'crypto';
-import http from 'http';
-import type { AddressInfo } from 'net';
 
 import { startFakeAceDataCloud, type FakeAceDataCloud, type FakeTask } from '../fake-api/fakeAceDataCloud';
 import { loadFixture, N8nInstance, nodeOutput, type CreatedCredential, type WorkflowFixture } from './n8nInstance';
 import { credentialExtrasFor, N8N_1X_VERSION, n8nEnvironmentFor } from './n8nVersions';
 import { countExecutions, nodeOutputItems, postJson, untilWaiting, withNodeParameters } from './support';
+import { startRecordingServer, type RecordingServer } from '../support/recordingServer';
 
 const API_TOKEN = 'e2e-claims-token-7c1f3a9e5b2d';
 const SOURCE_IMAGE = 'https://cdn.example.com/e2e/source-cat.png';
 const ATTACKER_IMAGE = 'https://attacker.example/x.png';
 const N8N_VERSION = process.env.CLAIMS_N8N === '1x' ? N8N_1X_VERSION : undefined;
-
-interface Listener {
-	url: string;
-	requests: Array<{ path: string; authorization?: string }>;
-	close(): Promise<void>;
-}
-
-async function listen(handler: (req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<Listener> {
-	const requests: Listener['requests'] = [];
-	const server = http.createServer((req, res) => {
-		requests.push({ path: req.url ?? '', authorization: req.headers.authorization });
-		req.resume();
-		req.on('end', () => handler(req, res));
-	});
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	return {
-		url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-		requests,
-		close: async () => {
-			server.closeAllConnections();
-			await new Promise<void>((resolve) => server.close(() => resolve()));
-		},
-	};
-}
 
 /** Sets node-level settings (retryOnFail, onError...) of one node of a fixture. */
 function withNodeSettings(fixture: WorkflowFixture, nodeName: string, settings: Record<string, unknown>): WorkflowFixture {
@@ -56,13 +31,13 @@ describe(`callbacks are claims, inside a real n8n ${N8N_VERSION ?? '2.x'}`, () =
 	let fake: FakeAceDataCloud;
 	let n8n: N8nInstance;
 	let credential: CreatedCredential;
-	let internal: Listener;
+	let internal: RecordingServer;
 
 	const credentialValues = () => ({ CREDENTIAL_ID: credential.id, CREDENTIAL_NAME: credential.name });
 
 	beforeAll(async () => {
 		fake = await startFakeAceDataCloud({ port: 0, validTokens: [API_TOKEN], jobDurationMs: 500 });
-		internal = await listen((_req, res) => res.writeHead(200, { 'content-type': 'image/png' }).end('internal secret'));
+		internal = await startRecordingServer((_req, res) => res.writeHead(200, { 'content-type': 'image/png' }).end('internal secret'));
 		n8n = await N8nInstance.start({ n8nVersion: N8N_VERSION, env: n8nEnvironmentFor(N8N_VERSION) });
 		credential = await n8n.createCredential({
 			name: 'Ace Data Cloud (e2e claims)',
@@ -151,8 +126,8 @@ describe(`callbacks are claims, inside a real n8n ${N8N_VERSION ?? '2.x'}`, () =
 	});
 
 	it('case 5: an API base URL answering 307 to another origin: that origin receives nothing (no token)', async () => {
-		const otherOrigin = await listen((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"task_id":"x"}'));
-		const redirecting = await listen((req, res) => res.writeHead(307, { location: `${otherOrigin.url}${req.url}` }).end());
+		const otherOrigin = await startRecordingServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"task_id":"x"}'));
+		const redirecting = await startRecordingServer((req, res) => res.writeHead(307, { location: `${otherOrigin.url}${req.url}` }).end());
 		try {
 			const redirected = await n8n.createCredential({
 				name: `Ace Data Cloud (redirecting ${randomUUID().slice(0, 6)})`,

@@ -42,3 +42,15 @@ export async function runEdit(
 }
 
 export const CAT = { imageUrl: 'https://cdn.example.test/input/cat.jpg', prompt: 'A cat sitting on a table, watercolor' };
+
+/** The callback URL of the latest edit submitted to the fake API. */
+export function submittedCallbackUrl(fake: FakeAceDataCloud): string {
+	const submits = fake.requests.filter((entry) => entry.path === '/midjourney/edits');
+	return String((submits.at(-1)!.body as Record<string, unknown>).callback_url);
+}
+
+/** Node parameters for "Wait for Callback" against the fake on 127.0.0.1, with extra options. */
+export const callbackMode = (options: Record<string, unknown> = {}) => ({
+	waitMode: 'callback',
+	options: { timeoutSeconds: 120, allowPrivateCallbackUrl: true, ...options },
+});

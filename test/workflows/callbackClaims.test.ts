@@ -8,7 +8,7 @@ import * as callbackResume from '../../nodes/MidjourneyEdits/actions/image/edit/
 import type { FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { startFakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { resumeWaitingExecution } from '../harness';
-import { CAT, runEdit, TOKEN } from '../support/nodeRun';
+import { callbackMode, CAT, runEdit, submittedCallbackUrl, TOKEN } from '../support/nodeRun';
 
 let fake: FakeAceDataCloud;
 
@@ -24,16 +24,6 @@ afterAll(async () => await fake.close());
 const DOG = { imageUrl: 'https://cdn.example.test/input/dog.jpg', prompt: 'A dog on a sofa' };
 const ATTACKER_IMAGE = 'https://attacker.example/x.png';
 
-function submittedCallbackUrl(): string {
-	const submits = fake.requests.filter((entry) => entry.path === '/midjourney/edits');
-	return String((submits.at(-1)!.body as Record<string, unknown>).callback_url);
-}
-
-const callbackMode = (options: Record<string, unknown> = {}) => ({
-	waitMode: 'callback',
-	options: { timeoutSeconds: 120, allowPrivateCallbackUrl: true, ...options },
-});
-
 const forged = (taskId: string) => ({ task_id: taskId, success: true, image_url: ATTACKER_IMAGE, sub_image_urls: [ATTACKER_IMAGE] });
 
 describe('resume: the callback wakes, the task record is the result', () => {
@@ -43,12 +33,12 @@ describe('resume: the callback wakes, the task record is the result', () => {
 		const waiting = await runEdit(fake, [{ json: CAT }], callbackMode());
 		const [taskId] = [...fake.tasks.keys()];
 
-		const early = await resumeWaitingExecution(waiting, { body: forged(taskId), url: submittedCallbackUrl() });
+		const early = await resumeWaitingExecution(waiting, { body: forged(taskId), url: submittedCallbackUrl(fake) });
 		expect(early.status).toBe('waiting');
 		expect(early.resumeResponse).toMatchObject({ statusCode: 200, body: { received: true, waiting_for: 1 } });
 
 		fake.finishTask(taskId, 'success');
-		const resumed = await resumeWaitingExecution(waiting, { body: forged(taskId), url: submittedCallbackUrl() });
+		const resumed = await resumeWaitingExecution(waiting, { body: forged(taskId), url: submittedCallbackUrl(fake) });
 		expect(resumed.status).toBe('success');
 		const [item] = resumed.nodeOutputs('Midjourney Edits');
 		expect(item.json.image_url).toBe((fake.tasks.get(taskId)!.record.response as { image_url: string }).image_url);
@@ -62,7 +52,7 @@ describe('resume: the callback wakes, the task record is the result', () => {
 		await fake.waitFor(() => fake.tasks.get(taskId)!.state === 'succeeded', 5000);
 		const resumed = await resumeWaitingExecution(waiting, {
 			body: { task_id: taskId, success: false, error: { code: 'forbidden', message: 'made up' } },
-			url: submittedCallbackUrl(),
+			url: submittedCallbackUrl(fake),
 		});
 		expect(resumed.nodeOutputs('Midjourney Edits')[0].json).toMatchObject({ task_id: taskId, success: true });
 	});
@@ -73,10 +63,10 @@ describe('resume: the callback wakes, the task record is the result', () => {
 		const waiting = await runEdit(fake, [{ json: CAT }, { json: DOG }], callbackMode());
 		const [cat, dog] = [...fake.tasks.keys()];
 		fake.finishTask(dog, 'success');
-		const early = await resumeWaitingExecution(waiting, { body: forged(cat), url: submittedCallbackUrl() });
+		const early = await resumeWaitingExecution(waiting, { body: forged(cat), url: submittedCallbackUrl(fake) });
 		expect(early.status).toBe('waiting');
 		fake.finishTask(cat, 'success');
-		const resumed = await resumeWaitingExecution(waiting, { body: forged(cat), url: submittedCallbackUrl() });
+		const resumed = await resumeWaitingExecution(waiting, { body: forged(cat), url: submittedCallbackUrl(fake) });
 		const output = resumed.nodeOutputs('Midjourney Edits');
 		expect(output.map((item) => item.json.task_id)).toEqual([cat, dog]);
 		expect(JSON.stringify(output)).not.toContain('attacker');
@@ -89,7 +79,7 @@ describe('resume: the callback wakes, the task record is the result', () => {
 		fake.faults.callbackMode = 'never';
 		fake.faults.neverFinish = true;
 		const waiting = await runEdit(fake, [{ json: CAT }], callbackMode());
-		const answer = await resumeWaitingExecution(waiting, { body: { task_id: taskId, success: true }, url: submittedCallbackUrl() });
+		const answer = await resumeWaitingExecution(waiting, { body: { task_id: taskId, success: true }, url: submittedCallbackUrl(fake) });
 		expect(answer.status).toBe('waiting');
 		expect(answer.resumeResponse?.statusCode).toBe(400);
 		expect(fake.count('POST', '/midjourney/tasks')).toBe(0);
@@ -101,7 +91,7 @@ describe('resume: the callback wakes, the task record is the result', () => {
 		const [taskId] = [...fake.tasks.keys()];
 		await fake.waitFor(() => fake.tasks.get(taskId)!.state === 'succeeded', 5000);
 		fake.faults.tasksServerError = 2;
-		const refused = await resumeWaitingExecution(waiting, { body: { task_id: taskId }, url: submittedCallbackUrl() });
+		const refused = await resumeWaitingExecution(waiting, { body: { task_id: taskId }, url: submittedCallbackUrl(fake) });
 		expect(refused.status).toBe('waiting');
 		expect(refused.resumeResponse?.statusCode).toBe(503);
 	});
@@ -118,7 +108,7 @@ describe('resume fails closed', () => {
 			if (String(expression).includes('$input.all()')) throw new Error('expression engine unavailable');
 			return real.call(this, expression, itemIndex);
 		});
-		const answer = await resumeWaitingExecution(waiting, { body: { task_id: taskId }, url: submittedCallbackUrl() });
+		const answer = await resumeWaitingExecution(waiting, { body: { task_id: taskId }, url: submittedCallbackUrl(fake) });
 		expect(answer.status).toBe('waiting');
 		expect(answer.resumeResponse?.statusCode).toBe(503);
 	});
@@ -137,7 +127,7 @@ describe('pairedItem after a resume (split downloads, 2 inputs)', () => {
 		const waiting = await runEdit(fake, [{ json: CAT }, { json: DOG }], callbackMode({ downloadImages: 'split' }));
 		const [cat, dog] = [...fake.tasks.keys()];
 		await fake.waitFor(() => fake.tasks.get(cat)!.state === 'succeeded' && fake.tasks.get(dog)!.state === 'succeeded', 5000);
-		const resumed = await resumeWaitingExecution(waiting, { body: { task_id: dog }, url: submittedCallbackUrl() });
+		const resumed = await resumeWaitingExecution(waiting, { body: { task_id: dog }, url: submittedCallbackUrl(fake) });
 		expect(resumed.status).toBe('success');
 
 		// What the node decides: the same pairing as poll mode.

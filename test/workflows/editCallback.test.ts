@@ -6,7 +6,7 @@ import { SIGNATURE_PARAMS } from '../../nodes/shared/callbackSignature';
 import type { FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { startFakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { resumeAfterWaitTimeout, resumeWaitingExecution, waitForResumedRun } from '../harness';
-import { CAT, runEdit, TOKEN } from '../support/nodeRun';
+import { callbackMode, CAT, runEdit, submittedCallbackUrl, TOKEN } from '../support/nodeRun';
 
 let fake: FakeAceDataCloud;
 
@@ -15,17 +15,6 @@ beforeAll(async () => {
 });
 afterEach(() => fake.reset());
 afterAll(async () => await fake.close());
-
-/** The callback URL of the latest edit submitted to the fake API. */
-function submittedCallbackUrl(): string {
-	const submits = fake.requests.filter((entry) => entry.path === '/midjourney/edits');
-	return String((submits.at(-1)!.body as Record<string, unknown>).callback_url);
-}
-
-const callbackMode = (options: Record<string, unknown> = {}) => ({
-	waitMode: 'callback',
-	options: { timeoutSeconds: 120, allowPrivateCallbackUrl: true, ...options },
-});
 
 describe('wait for callback', () => {
 	it('waits, then finishes with the callback result in the same shape as poll mode', async () => {
@@ -79,7 +68,7 @@ describe('wait for callback', () => {
 		const taskId = [...fake.tasks.keys()][0];
 		await fake.waitFor(() => fake.tasks.get(taskId)!.state === 'succeeded', 30_000);
 		const body = fake.tasks.get(taskId)!.record.response as unknown as Record<string, unknown>;
-		const answers = await Promise.all([0, 1].map(() => resumeWaitingExecution(waiting, { body, url: submittedCallbackUrl() })));
+		const answers = await Promise.all([0, 1].map(() => resumeWaitingExecution(waiting, { body, url: submittedCallbackUrl(fake) })));
 		// Each request looks the task up first, so the second may reach the node after the first has
 		// resumed the execution: count the node's answers, not the execution's latest status.
 		const resumed = answers.filter((answer) => answer.status === 'success' && (answer.resumeResponse?.body as { duplicate?: boolean })?.duplicate !== true);
@@ -99,7 +88,7 @@ describe('wait for callback', () => {
 		expect(unsigned.resumeResponse?.statusCode).toBe(401);
 		expect(unsigned.status).toBe('waiting');
 
-		const tampered = new URL(submittedCallbackUrl());
+		const tampered = new URL(submittedCallbackUrl(fake));
 		tampered.searchParams.set(SIGNATURE_PARAMS.signature, '0'.repeat(64));
 		const wrong = await resumeWaitingExecution(waiting, { body: forged, url: tampered.toString() });
 		expect(wrong.resumeResponse?.statusCode).toBe(403);
@@ -107,7 +96,7 @@ describe('wait for callback', () => {
 
 		await fake.waitFor(() => fake.tasks.get(taskId)!.state === 'succeeded', 30_000);
 		const body = fake.tasks.get(taskId)!.record.response as unknown as Record<string, unknown>;
-		const resumed = await resumeWaitingExecution(waiting, { body, url: submittedCallbackUrl() });
+		const resumed = await resumeWaitingExecution(waiting, { body, url: submittedCallbackUrl(fake) });
 		expect(resumed.status).toBe('success');
 		expect(resumed.nodeOutputs('Midjourney Edits')[0].json).toMatchObject({ task_id: taskId, success: true });
 		expect(resumed.nodeOutputs('Midjourney Edits')[0].json.image_url).not.toContain('attacker');
@@ -116,9 +105,9 @@ describe('wait for callback', () => {
 	it("one execution's signed link cannot resume another execution", async () => {
 		fake.faults.callbackMode = 'never';
 		const first = await runEdit(fake, [{ json: CAT }], callbackMode());
-		const firstLink = new URL(submittedCallbackUrl());
+		const firstLink = new URL(submittedCallbackUrl(fake));
 		const second = await runEdit(fake, [{ json: CAT }], callbackMode());
-		const secondLink = new URL(submittedCallbackUrl());
+		const secondLink = new URL(submittedCallbackUrl(fake));
 		expect(second.executionId).not.toBe(first.executionId);
 		// The second execution's path with the first execution's signature parameters.
 		for (const name of Object.values(SIGNATURE_PARAMS)) {
@@ -138,7 +127,7 @@ describe('wait for callback', () => {
 		fake.faults.neverFinish = true;
 		const waiting = await runEdit(fake, Array.from({ length: count }, () => ({ json: CAT })), callbackMode());
 		const stray = { task_id: 'task-from-an-earlier-run', success: true, image_url: 'https://cdn.example.test/x.png' };
-		const answer = await resumeWaitingExecution(waiting, { body: stray, url: submittedCallbackUrl() });
+		const answer = await resumeWaitingExecution(waiting, { body: stray, url: submittedCallbackUrl(fake) });
 		expect(answer.status).toBe('waiting');
 		expect(answer.resumeResponse).toMatchObject({ statusCode: 200, body: { received: true, waiting: true } });
 	});
@@ -172,16 +161,16 @@ describe('wait for callback', () => {
 
 			// Callbacks come as tasks finish, in any order; until the last, each one only waits.
 			fake.finishTask(dog);
-			const afterDog = await resumeWaitingExecution(waiting, { body: bodyOf(dog), url: submittedCallbackUrl() });
+			const afterDog = await resumeWaitingExecution(waiting, { body: bodyOf(dog), url: submittedCallbackUrl(fake) });
 			expect(afterDog.status).toBe('waiting');
 			expect(afterDog.resumeResponse).toMatchObject({ statusCode: 200, body: { received: true, waiting_for: 2 } });
 			fake.finishTask(owl, 'failure');
-			const afterOwl = await resumeWaitingExecution(waiting, { body: bodyOf(owl), url: submittedCallbackUrl() });
+			const afterOwl = await resumeWaitingExecution(waiting, { body: bodyOf(owl), url: submittedCallbackUrl(fake) });
 			expect(afterOwl.status).toBe('waiting');
 			expect(afterOwl.resumeResponse).toMatchObject({ statusCode: 200, body: { received: true, waiting_for: 1 } });
 
 			fake.finishTask(cat);
-			const resumed = await resumeWaitingExecution(waiting, { body: bodyOf(cat), url: submittedCallbackUrl() });
+			const resumed = await resumeWaitingExecution(waiting, { body: bodyOf(cat), url: submittedCallbackUrl(fake) });
 			expect(resumed.status).toBe('success');
 			const output = resumed.nodeOutputs('Midjourney Edits');
 			expect(output.map((item) => item.json.task_id)).toEqual([cat, dog, owl]);
@@ -196,7 +185,7 @@ describe('wait for callback', () => {
 			const waiting = await runEdit(fake, [{ json: CAT }, { json: DOG }], callbackMode({ downloadImages: 'split' }));
 			const [cat, dog] = taskIds();
 			await fake.waitFor(() => fake.tasks.get(cat)!.state === 'succeeded' && fake.tasks.get(dog)!.state === 'succeeded', 30_000);
-			const resumed = await resumeWaitingExecution(waiting, { body: bodyOf(dog), url: submittedCallbackUrl() });
+			const resumed = await resumeWaitingExecution(waiting, { body: bodyOf(dog), url: submittedCallbackUrl(fake) });
 			const output = resumed.nodeOutputs('Midjourney Edits');
 			expect(output).toHaveLength(8);
 			expect(output.map((item) => item.json.task_id)).toEqual([cat, cat, cat, cat, dog, dog, dog, dog]);
@@ -215,7 +204,7 @@ describe('wait for callback', () => {
 			expect(fake.count('POST', '/midjourney/edits')).toBe(2);
 			const [cat, owl] = taskIds();
 			await fake.waitFor(() => fake.tasks.get(owl)!.state === 'succeeded', 30_000);
-			const resumed = await resumeWaitingExecution(waiting, { body: bodyOf(cat), url: submittedCallbackUrl() });
+			const resumed = await resumeWaitingExecution(waiting, { body: bodyOf(cat), url: submittedCallbackUrl(fake) });
 			const output = resumed.nodeOutputs('Midjourney Edits');
 			expect(output.map((item) => item.json.task_id)).toEqual([cat, undefined, owl]);
 			expect(String(output[1].json.error)).toMatch(/Image URL/);
@@ -227,10 +216,10 @@ describe('wait for callback', () => {
 			const [cat, dog] = taskIds();
 			await fake.waitFor(() => fake.tasks.get(cat)!.state === 'succeeded' && fake.tasks.get(dog)!.state === 'succeeded', 30_000);
 			fake.faults.tasksServerError = 2;
-			const refused = await resumeWaitingExecution(waiting, { body: bodyOf(cat), url: submittedCallbackUrl() });
+			const refused = await resumeWaitingExecution(waiting, { body: bodyOf(cat), url: submittedCallbackUrl(fake) });
 			expect(refused.status).toBe('waiting');
 			expect(refused.resumeResponse?.statusCode).toBe(503);
-			const resumed = await resumeWaitingExecution(waiting, { body: bodyOf(cat), url: submittedCallbackUrl() });
+			const resumed = await resumeWaitingExecution(waiting, { body: bodyOf(cat), url: submittedCallbackUrl(fake) });
 			expect(resumed.nodeOutputs('Midjourney Edits').map((item) => item.json.task_id)).toEqual([cat, dog]);
 		});
 

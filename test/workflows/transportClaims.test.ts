@@ -1,16 +1,14 @@
-/* eslint-disable @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * Issue 12, cases 5 and 6: the API token never follows a redirect, and no wait the API asks for
  * (Retry-After, a rate-limit pause) keeps an item past its own timeout.
  */
-import http from 'http';
-import type { AddressInfo } from 'net';
 
 import { parseRetryAfter } from '../../nodes/shared/transport';
 import type { FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { startFakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { encodeRgbPng } from '../fake-api/pngs';
 import { CAT, credentialsFor, runEdit, TOKEN } from '../support/nodeRun';
+import { startRecordingServer, type RecordingServer } from '../support/recordingServer';
 
 let fake: FakeAceDataCloud;
 
@@ -20,36 +18,12 @@ beforeAll(async () => {
 afterEach(() => fake.reset());
 afterAll(async () => await fake.close());
 
-interface Listener {
-	url: string;
-	requests: Array<{ method: string; path: string; authorization?: string }>;
-	close(): Promise<void>;
-}
-
-async function listen(handler: (req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<Listener> {
-	const requests: Listener['requests'] = [];
-	const server = http.createServer((req, res) => {
-		requests.push({ method: req.method ?? '', path: req.url ?? '', authorization: req.headers.authorization });
-		req.resume();
-		req.on('end', () => handler(req, res));
-	});
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	return {
-		url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-		requests,
-		close: async () => {
-			server.closeAllConnections();
-			await new Promise<void>((resolve) => server.close(() => resolve()));
-		},
-	};
-}
-
 describe('the token never follows a redirect', () => {
-	let otherOrigin: Listener;
-	let redirecting: Listener;
+	let otherOrigin: RecordingServer;
+	let redirecting: RecordingServer;
 	beforeEach(async () => {
-		otherOrigin = await listen((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"task_id":"x"}'));
-		redirecting = await listen((req, res) => res.writeHead(307, { location: `${otherOrigin.url}${req.url}` }).end());
+		otherOrigin = await startRecordingServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"task_id":"x"}'));
+		redirecting = await startRecordingServer((req, res) => res.writeHead(307, { location: `${otherOrigin.url}${req.url}` }).end());
 	});
 	afterEach(async () => await Promise.all([otherOrigin.close(), redirecting.close()]));
 
