@@ -56,7 +56,7 @@ export async function prepareEditBody(
 		const raw = stripDataUriPrefix(plan.mask.value);
 		const decoded = decodeBase64Strict(raw);
 		if (!decoded) {
-			throw new NodeOperationError(ctx.getNode(), `"Mask (Base64)" is not valid base64 (item ${itemIndex + 1})`, {
+			throw new NodeOperationError(ctx.getNode(), `'Mask as Text' is not valid base64 [item ${itemIndex + 1}]`, {
 				itemIndex,
 				description: 'Paste the mask image encoded as base64, optionally with a "data:image/png;base64," prefix.',
 			});
