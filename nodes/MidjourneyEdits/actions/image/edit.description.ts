@@ -152,13 +152,13 @@ export const editDescription: INodeProperties[] = [
 				displayOptions: { show: { '/waitMode': ['none'] } },
 			},
 			{
-				displayName: 'Mask Input Data Field Name',
-				name: 'maskBinaryPropertyName',
-				type: 'string',
-				default: 'mask',
-				placeholder: 'e.g. mask',
+				displayName: 'Concurrency',
+				name: 'concurrency',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 50 },
+				default: 5,
 				description:
-					'Limit the edit to part of the image: the input field holding a black-and-white mask image, the same size as the input image. White areas are regenerated, black areas are kept.',
+					"How many edits to submit at the same time at the start of a batch (each item is billed). Defaults to 5. While the API accepts them the node sends more at once, up to 'Max Concurrency'; when the API says it gets too many requests it halves and waits, which costs time, never a second charge.",
 			},
 			{
 				displayName: 'Mask as Text',
@@ -171,21 +171,13 @@ export const editDescription: INodeProperties[] = [
 				typeOptions: { rows: 2 },
 			},
 			{
-				displayName: 'Simplify',
-				name: 'simplify',
-				type: 'boolean',
-				default: true,
+				displayName: 'Mask Input Data Field Name',
+				name: 'maskBinaryPropertyName',
+				type: 'string',
+				default: 'mask',
+				placeholder: 'e.g. mask',
 				description:
-					"Whether to return only the fields you usually map next (task_id, image_url, sub_image_urls, image_width, image_height, success) instead of the API's whole answer",
-			},
-			{
-				displayName: 'Concurrency',
-				name: 'concurrency',
-				type: 'number',
-				typeOptions: { minValue: 1, maxValue: 50 },
-				default: 5,
-				description:
-					"How many edits to submit at the same time at the start of a batch (each item is billed). Defaults to 5. While the API accepts them the node sends more at once, up to 'Max Concurrency'; when the API says it gets too many requests it halves and waits, which costs time, never a second charge.",
+					'Limit the edit to part of the image: the input field holding a black-and-white mask image, the same size as the input image. White areas are regenerated, black areas are kept.',
 			},
 			{
 				displayName: 'Max Concurrency',
@@ -204,6 +196,14 @@ export const editDescription: INodeProperties[] = [
 				default: 5,
 				description: 'How often to ask Ace Data Cloud whether the edits are done. Defaults to 5 seconds.',
 				displayOptions: { show: { '/waitMode': ['poll'] } },
+			},
+			{
+				displayName: 'Simplify',
+				name: 'simplify',
+				type: 'boolean',
+				default: true,
+				description:
+					"Whether to return only the fields you usually map next (task_id, image_url, sub_image_urls, image_width, image_height, success) instead of the API's whole answer",
 			},
 			{
 				displayName: 'Timeout (Seconds)',
