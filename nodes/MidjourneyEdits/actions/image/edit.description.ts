@@ -31,7 +31,7 @@ export const editDescription: INodeProperties[] = [
 				name: 'File From a Previous Node',
 				value: 'binary',
 				description:
-					'An image in a binary field (Form Trigger upload, Google Drive, email attachment...). It is uploaded to Ace Data Cloud first.',
+					'A file in an input field (Form Trigger upload, Google Drive, email attachment...). It is uploaded to Ace Data Cloud first.',
 			},
 		],
 		default: 'url',
