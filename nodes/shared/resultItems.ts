@@ -28,7 +28,7 @@ export function outputParameter(splitDescription: string, extra: Partial<INodePr
 			{
 				name: 'Links Only',
 				value: 'links',
-				description: 'Only the links to the result. Links can expire: choose a file to keep the image.',
+				description: 'Only links: to the grid (image_url) and to its four images (sub_image_urls). Links can expire: choose a file to keep the image.',
 			},
 		],
 		default: 'grid',

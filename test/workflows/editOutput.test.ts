@@ -51,12 +51,13 @@ describe('Edit output', () => {
 		}
 	});
 
-	it('Links Only outputs no file and does not ask for a split', async () => {
+	it('Links Only outputs no file, with the links to the grid and to its four images', async () => {
 		const result = await runEdit(fake, [{ json: CAT }], { output: 'links' });
 		const [item] = result.nodeOutputs('Midjourney Edits');
 		expect(item.binary).toBeUndefined();
 		expect(typeof item.json.image_url).toBe('string');
-		expect(submitBodies()[0]).not.toHaveProperty('split_images');
+		expect(item.json.sub_image_urls).toHaveLength(4);
+		expect(submitBodies()[0]).toMatchObject({ split_images: true });
 	});
 
 	it('Four Image Files asks the API to split the grid and outputs four files', async () => {

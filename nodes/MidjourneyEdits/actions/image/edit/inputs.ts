@@ -84,7 +84,7 @@ export async function prepareEditBody(
 		prompt: plan.prompt,
 		mode: plan.mode,
 	};
-	// The API's default is no split; asked only when the four images are output as files.
+	// The API's default is no split; asked only when the output uses the four images (see readEditPlan).
 	if (plan.splitImages) body.split_images = true;
 	if (mask !== undefined) body.mask = mask;
 	return body;

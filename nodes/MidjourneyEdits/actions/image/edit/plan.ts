@@ -24,7 +24,7 @@ export interface EditPlan {
 	image: { source: 'url'; url: string } | { source: 'binary'; property: string };
 	prompt: string;
 	mode: string;
-	/** Whether the API is asked for the four images of the grid (only when they are output as files). */
+	/** Whether the API is asked for the four images of the grid (not for the grid file alone). */
 	splitImages: boolean;
 	mask: { source: 'none' } | { source: 'binary'; property: string } | { source: 'base64'; value: string };
 	waitMode: WaitMode;
@@ -265,8 +265,9 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
 		image,
 		prompt,
 		mode,
-		// Only four files need the API to split the grid; links and the grid file do not.
-		splitImages: output === 'split',
+		// Four files need the split; links come with the four images' links too (sub_image_urls), which
+		// a spreadsheet or an agent can use without downloading anything. The grid file needs none.
+		splitImages: output !== 'grid',
 		mask,
 		waitMode: waitMode as WaitMode,
 		callbackUrl,
