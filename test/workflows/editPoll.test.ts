@@ -45,6 +45,8 @@ describe('poll mode', () => {
 				image_url: CAT.imageUrl,
 				prompt: CAT.prompt,
 				mode: 'fast',
+				// The fixture's Output is Links Only, which comes with the four images' links.
+				split_images: true,
 				async: true,
 			},
 		]);
