@@ -14,15 +14,14 @@ import {
 	lookUpOutcomes,
 	maxCallbackAgeSeconds,
 } from '../shared/callbackIntake';
-import type { DownloadImages } from '../shared/resultItems';
-import { downloadImagesOption } from '../shared/resultItems';
+import type { ResultOutput } from '../shared/resultItems';
+import { outputParameter } from '../shared/resultItems';
 import { rememberTaskOnce } from '../shared/seenTasks';
 import { webhookMethodsWithNothingToRegister } from '../shared/webhookLifecycle';
 
 interface TriggerOptions {
 	verifySignature?: boolean;
 	maxCallbackAgeHours?: number;
-	downloadImages?: DownloadImages;
 }
 
 export class MidjourneyEditsTrigger implements INodeType {
@@ -32,9 +31,9 @@ export class MidjourneyEditsTrigger implements INodeType {
 		icon: { light: 'file:midjourney.svg', dark: 'file:midjourney.dark.svg' },
 		group: ['trigger'],
 		version: 1,
-		subtitle: '={{ "On " + ($parameter["events"] === "both" ? "finished" : $parameter["events"]) + " edits" }}',
+		subtitle: '={{ "On " + ({ both: "finished", succeeded: "successful", failed: "failed" }[$parameter["events"]] ?? "finished") + " edit" }}',
 		// n8n's node panel shows one entry for the action node and this trigger, with this description.
-		description: 'Edit images with a prompt in Midjourney (Ace Data Cloud); this trigger starts a workflow when an edit finishes',
+		description: 'Edit images with a prompt in Midjourney (Ace Data Cloud), and start a workflow when an edit finishes',
 		defaults: { name: 'Midjourney Edits Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
@@ -50,7 +49,7 @@ export class MidjourneyEditsTrigger implements INodeType {
 		properties: [
 			{
 				displayName:
-					'Copy this node\'s Production URL (above) into the "Callback URL" of a Midjourney Edits node set to "Don\'t Wait", then activate this workflow. The API must reach n8n over the internet (public WEBHOOK_URL).',
+					"Copy this node's Production URL (above) into the 'Callback URL' option of a Midjourney Edits node whose 'Wait Mode' is 'Don't Wait', then activate this workflow. Ace Data Cloud must reach n8n's public address over the internet.",
 				name: 'setupNotice',
 				type: 'notice',
 				default: '',
@@ -61,20 +60,23 @@ export class MidjourneyEditsTrigger implements INodeType {
 				type: 'options',
 				options: [
 					{
-						name: 'Finished Edits (Succeeded or Failed)',
+						name: 'Finished Edit',
 						value: 'both',
-						description: 'Failed edits come out with success: false and an error message',
+						description: 'Each edit that succeeded or failed. Failed edits come out with success: false and an error message.',
 					},
-					{ name: 'Succeeded Edits Only', value: 'succeeded', description: 'Ignore failed edits' },
+					{ name: 'Successful Edit', value: 'succeeded', description: 'Only edits that succeeded; failed edits are ignored' },
 					{
-						name: 'Failed Edits Only',
+						name: 'Failed Edit',
 						value: 'failed',
-						description: 'For example to alert someone when a prompt was refused',
+						description: 'Only edits that failed, e.g. to alert someone when a prompt was refused',
 					},
 				],
 				default: 'both',
 				description: 'Which outcomes start the workflow. Each finished edit starts it once.',
 			},
+			outputParameter(
+				"The four variations as separate files, one output item each, with the file in 'data'. Needs 'Four Image Files' on the Midjourney Edits node that made the edit.",
+			),
 			{
 				displayName: 'Options',
 				name: 'options',
@@ -82,7 +84,6 @@ export class MidjourneyEditsTrigger implements INodeType {
 				placeholder: 'Add option',
 				default: {},
 				options: [
-					downloadImagesOption('One item per image (needs Split Images on the edit)', 'Google Drive, email or chat'),
 					{
 						displayName: 'Verify Signature',
 						name: 'verifySignature',
@@ -98,7 +99,7 @@ export class MidjourneyEditsTrigger implements INodeType {
 						typeOptions: { minValue: 0 },
 						default: 48,
 						description:
-							'Refuse callbacks whose signed URL is older than this (0 = no limit). Limits what a leaked URL can do.',
+							'Refuse callbacks whose signed URL is older than this, in hours (0 = no limit). Defaults to 48 hours. Limits what a leaked URL can do.',
 					},
 				],
 			},
@@ -142,7 +143,7 @@ export class MidjourneyEditsTrigger implements INodeType {
 			res.status(200).json({ received: true });
 			return { noWebhookResponse: true };
 		}
-		const items = await callbackItems(this, outcome, options.downloadImages ?? 'none');
+		const items = await callbackItems(this, outcome, this.getNodeParameter('output', 'grid') as ResultOutput);
 		return { workflowData: [items] };
 	}
 }

@@ -5,8 +5,8 @@ import { CREDENTIAL_TYPE } from './constants';
 import { taskFailureToNodeApiError } from './errors';
 import { isObject } from './json';
 import { fetchTaskRecords } from './polling';
-import type { DownloadImages } from './resultItems';
-import { resultItemsFor } from './resultItems';
+import type { ResultOutput } from './resultItems';
+import { resultItemsFor, simplifiedResult } from './resultItems';
 import type { TaskOutcome } from './taskOutcome';
 import { outcomeFromRecord } from './taskOutcome';
 
@@ -94,14 +94,16 @@ export function isFinished(outcome: TaskOutcome): boolean {
 export async function callbackItems(
 	ctx: IWebhookFunctions,
 	outcome: TaskOutcome,
-	download: DownloadImages,
+	output: ResultOutput,
 	pairedItemIndex = 0,
+	simplify = false,
 ): Promise<INodeExecutionData[]> {
 	const pairedItem = { item: pairedItemIndex };
 	if (outcome.state === 'succeeded' && outcome.result) {
-		const result = { ...outcome.result, task_id: outcome.taskId };
+		const full = { ...outcome.result, task_id: outcome.taskId };
+		const result = simplify ? simplifiedResult(full) : full;
 		try {
-			return await resultItemsFor(ctx, result, download, pairedItemIndex, true);
+			return await resultItemsFor(ctx, result, output, pairedItemIndex, true);
 		} catch (error) {
 			return [{ json: { ...result, error: (error as Error).message }, pairedItem }];
 		}

@@ -42,7 +42,7 @@ export function isTransient(failure: ApiFailure): boolean {
 
 const NOT_RESENT_NOTE =
 	'The edit was NOT sent again automatically, because the API may have created (and will bill) the task anyway. ' +
-	'Before running this item again, check whether the task exists: use "Task → Get Many" with recent task ids, or your Ace Data Cloud console.';
+	'Before running this item again, check whether the task exists: use Get Many (Task resource) with recent task ids, or your Ace Data Cloud console.';
 
 const NETWORK_WORDS: Record<string, string> = {
 	ECONNREFUSED: 'connection refused',

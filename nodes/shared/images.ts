@@ -158,7 +158,7 @@ export async function downloadImageAsBinary(
 		{ url: describeUrl(url), problem: lastProblem },
 		{
 			message: `Downloading the result image failed: ${lastProblem}`,
-			description: `Could not download ${describeUrl(url)}. Result links can expire soon after the task finishes: download promptly, or fetch fresh links with "Task → Get".`,
+			description: `Could not download ${describeUrl(url)}. Result links can expire soon after the task finishes: download promptly, or fetch fresh links with Get (Task resource).`,
 			itemIndex,
 		},
 	);

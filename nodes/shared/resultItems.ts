@@ -5,25 +5,47 @@ import type { DownloadContext } from './images';
 import { asNodeError } from './nodeErrors';
 import { describeUrl, downloadImageAsBinary, MAX_SUB_IMAGES, quarterPosition } from './images';
 
-export type DownloadImages = 'none' | 'grid' | 'split';
+/** What a finished edit is output as: the grid as a file, its four images as files, or links only. */
+export type ResultOutput = 'grid' | 'split' | 'links';
 
 /**
- * The "Download Images" option of both nodes: the same choices and file names; only what "Four Split
- * Images" needs differs (the action node turns Split Images on itself, the trigger cannot).
+ * The "Output" choice of both nodes, on the main panel: the same choices and file names. Only what
+ * "Four Image Files" needs differs (the action node asks the API to split the grid, the trigger cannot).
  */
-export function downloadImagesOption(splitDescription: string, uses: string): INodeProperties {
+export function outputParameter(splitDescription: string, extra: Partial<INodeProperties> = {}): INodeProperties {
 	return {
-		displayName: 'Download Images',
-		name: 'downloadImages',
+		displayName: 'Output',
+		name: 'output',
 		type: 'options',
+		noDataExpression: true,
 		options: [
-			{ name: "Don't Download", value: 'none', description: 'Output only the result links' },
-			{ name: 'Grid Image', value: 'grid', description: 'Attach the 2x2 grid image as the binary field "data"' },
-			{ name: 'Four Split Images', value: 'split', description: splitDescription },
+			{
+				name: 'Image File (Grid)',
+				value: 'grid',
+				description: "The edited image as a file in the output's 'data' field, ready for Google Drive, email or a form",
+			},
+			{ name: 'Four Image Files', value: 'split', description: splitDescription },
+			{
+				name: 'Links Only',
+				value: 'links',
+				description: 'Only links: to the grid (image_url) and to its four images (sub_image_urls). Links can expire: choose a file to keep the image.',
+			},
 		],
-		default: 'none',
-		description: `Whether to attach the result as files, ready for ${uses}. Result links can expire: download if you want to keep the image.`,
+		default: 'grid',
+		hint: 'Midjourney returns one image holding four variations in a 2x2 grid',
+		...extra,
 	};
+}
+
+/** The fields of a finished edit a user maps next; the rest of the API's answer is behind Simplify off. */
+const SIMPLIFIED_RESULT_FIELDS = ['task_id', 'image_url', 'sub_image_urls', 'image_width', 'image_height', 'success', 'status', 'error'];
+
+export function simplifiedResult(result: IDataObject): IDataObject {
+	const simplified: IDataObject = {};
+	for (const field of SIMPLIFIED_RESULT_FIELDS) {
+		if (result[field] !== undefined) simplified[field] = result[field];
+	}
+	return simplified;
 }
 
 function stringsOf(value: unknown): string[] {
@@ -43,15 +65,15 @@ function errorMessageOf(error: unknown): string {
 export async function resultItemsFor(
 	ctx: DownloadContext,
 	result: IDataObject,
-	download: DownloadImages,
+	output: ResultOutput,
 	pairedItemIndex: number,
 	continueOnFail: boolean,
 ): Promise<INodeExecutionData[]> {
 	const pairedItem = { item: pairedItemIndex };
 	const taskId = typeof result.task_id === 'string' ? result.task_id : 'midjourney';
-	if (download === 'none') return [{ json: result, pairedItem }];
+	if (output === 'links') return [{ json: result, pairedItem }];
 
-	if (download === 'grid') {
+	if (output === 'grid') {
 		const gridUrl = typeof result.image_url === 'string' ? result.image_url : '';
 		try {
 			if (!gridUrl) throw missingLinkError(ctx, 'image_url', pairedItemIndex);
@@ -104,7 +126,7 @@ function missingLinkError(ctx: DownloadContext, field: string, itemIndex: number
 			message: `The result has no ${field} to download`,
 			description:
 				field === 'sub_image_urls'
-					? 'The API did not split the grid for this task. Choose "Grid Image" to download the whole grid.'
+					? "The API did not split the grid for this task. Choose 'Image File (Grid)' under 'Output' to get the whole grid."
 					: 'The API returned no image link for this task.',
 			itemIndex,
 		},
@@ -124,7 +146,7 @@ async function explainSplitFailure(
 	if (gridUrl) {
 		try {
 			await downloadImageAsBinary(ctx, gridUrl, 'grid-check', itemIndex);
-			gridNote = ` The grid image (${describeUrl(gridUrl)}) can still be downloaded: choose "Grid Image" to get it.`;
+			gridNote = ` The grid image (${describeUrl(gridUrl)}) can still be downloaded: choose 'Image File (Grid)' under 'Output' to get it.`;
 		} catch {
 			gridNote = ' The grid image could not be downloaded either.';
 		}

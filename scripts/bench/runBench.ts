@@ -309,7 +309,7 @@ function nodeNamed(fixture: WorkflowFixture, name: string): { parameters: Record
 function workflowFor(config: RunConfig, credential: { id: string; name: string }, apiUrl: string, webhookPath: string): WorkflowFixture {
 	const common = { WEBHOOK_ID: randomUUID(), WEBHOOK_PATH: webhookPath, CREDENTIAL_ID: credential.id, CREDENTIAL_NAME: credential.name };
 	if (usesOurNode(config.kind)) {
-		const fixture = loadBenchFixture('ours', { ...common, DOWNLOAD_IMAGES: config.downloadImages });
+		const fixture = loadBenchFixture('ours', { ...common, OUTPUT: config.downloadImages === 'split' ? 'split' : 'links' });
 		const edit = nodeNamed(fixture, 'Midjourney Edits').parameters;
 		const options = edit.options as Record<string, unknown>;
 		options.pollIntervalSeconds = config.pollSeconds;

@@ -311,9 +311,7 @@ export async function runSmokeLive(options: SmokeOptions): Promise<number> {
 					const { width, height } = imageSize(image);
 					const mask = encodeRgbPng(width, height, (x, y) => (x > width / 4 && x < (3 * width) / 4 && y > height / 4 && y < (3 * height) / 4 ? [255, 255, 255] : [0, 0, 0]));
 					const hook = await deploy('edit-binary-from-base64', {}, {
-						...timeouts,
-						maskSource: 'base64',
-						maskBase64: "={{ $('Webhook').item.json.body.maskBase64 }}",
+						options: { ...timeouts.options, maskBase64: "={{ $('Webhook').item.json.body.maskBase64 }}" },
 					});
 					const response = await n8n.callWebhook(hook, { pngBase64: image.toString('base64'), maskBase64: mask.toString('base64'), prompt: options.prompt });
 					const item = firstItem(response.body);

@@ -98,7 +98,7 @@ describe(`callbacks are claims, inside a real n8n ${N8N_VERSION ?? '2.x'}`, () =
 		const webhookId = randomUUID();
 		const trigger = await n8n.deployWorkflow(
 			withNodeParameters(loadFixture('callback-trigger', { WEBHOOK_ID: webhookId, ...credentialValues() }), 'Midjourney Edits Trigger', {
-				options: { downloadImages: 'grid' },
+				output: 'grid',
 			}),
 		);
 		const editPath = `mj-claims-none-${randomUUID().slice(0, 8)}`;
@@ -166,7 +166,8 @@ describe(`callbacks are claims, inside a real n8n ${N8N_VERSION ?? '2.x'}`, () =
 		});
 		fixture = withNodeParameters(fixture, 'Midjourney Edits', {
 			waitMode: 'poll',
-			options: { pollIntervalSeconds: 1, timeoutSeconds: 60, downloadImages: 'grid' },
+			output: 'grid',
+			options: { pollIntervalSeconds: 1, timeoutSeconds: 60 },
 		});
 		fixture = withNodeSettings(fixture, 'Midjourney Edits', { retryOnFail: true, maxTries: 3, waitBetweenTries: 0 });
 		const workflow = await n8n.deployWorkflow(fixture);

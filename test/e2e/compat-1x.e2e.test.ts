@@ -45,7 +45,7 @@ describeCoreCases(
 					RESPONSE_MODE: 'onReceived',
 					RESPONSE_DATA: 'allEntries',
 					WAIT_MODE: 'callback',
-					DOWNLOAD_IMAGES: 'none',
+					OUTPUT: 'links',
 					CREDENTIAL_ID: goodCredential.id,
 					CREDENTIAL_NAME: goodCredential.name,
 				}),

@@ -129,7 +129,8 @@ function firstEditWorkflow(credential: CreatedCredential): WorkflowFixture {
 					prompt: 'the same cat, as a watercolor painting',
 					waitMode: 'poll',
 					mode: 'fast',
-					options: { downloadImages: 'grid', pollIntervalSeconds: 1 },
+					output: 'grid',
+					options: { pollIntervalSeconds: 1 },
 				},
 				credential,
 			),
@@ -386,11 +387,11 @@ describe("n8n's editor shows the package (headless Chromium)", () => {
 		await eventually(async () => expect(await triggersHeader.innerText()).toMatch(/Triggers \(3\)/));
 		await triggersHeader.click();
 		await eventually(async () => {
-			const triggerEntries = (await creator.innerText()).match(/On (finished|succeeded|failed) edits/gi) ?? [];
+			const triggerEntries = (await creator.innerText()).match(/On (finished|successful|failed) edit\b/gi) ?? [];
 			expect(triggerEntries.map((text) => text.toLowerCase()).sort()).toEqual([
-				'on failed edits',
-				'on finished edits',
-				'on succeeded edits',
+				'on failed edit',
+				'on finished edit',
+				'on successful edit',
 			]);
 		});
 		await screenshot('node-panel-actions');
@@ -399,9 +400,18 @@ describe("n8n's editor shows the package (headless Chromium)", () => {
 
 	it('opens the Edit panel (Poll Until Done) without errors', async () => {
 		await openWorkflow(firstEdit);
-		const ndv = await openPanel('Edit Image', ['resource', 'operation', 'imageSource', 'imageUrl', 'prompt', 'waitMode', 'mode', 'splitImages', 'maskSource']);
+		const ndv = await openPanel('Edit Image', ['resource', 'operation', 'imageSource', 'imageUrl', 'prompt', 'mode', 'output', 'waitMode']);
 		// The cost notice is the first thing under the operation.
 		await expect(ndv.innerText()).resolves.toContain('paid Midjourney edit');
+		// Issue 15: Image, Prompt, Speed, Output, Wait Mode in this order on the main panel, the rest in Options.
+		const shown = await ndv
+			.getByTestId('node-parameters')
+			.locator('[data-test-id^="parameter-input-"]')
+			.evaluateAll((inputs) => inputs.map((input) => input.getAttribute('data-test-id')!.replace('parameter-input-', '')));
+		const main = ['imageSource', 'imageUrl', 'prompt', 'mode', 'output', 'waitMode'];
+		expect(shown.filter((name) => main.includes(name))).toEqual(main);
+		expect(shown.filter((name) => ['callbackUrl', 'maskBinaryPropertyName', 'maskBase64', 'splitImages'].includes(name))).toEqual([]);
+		await expect(ndv.getByTestId('node-parameters').innerText()).resolves.toContain('Speed');
 		await screenshot('ndv-edit');
 		await closePanel();
 	});
@@ -452,7 +462,7 @@ describe("n8n's editor shows the package (headless Chromium)", () => {
 		await screenshot('ndv-wait-callback');
 		await closePanel();
 
-		ndv = await openPanel("Edit Image (Don't Wait)", ['waitMode', 'callbackUrl']);
+		ndv = await openPanel("Edit Image (Don't Wait)", ['waitMode']);
 		await scrollToCentre(ndv.getByTestId('parameter-input-waitMode'));
 		await screenshot('ndv-dont-wait');
 		await closePanel();
@@ -550,10 +560,13 @@ describe("n8n's editor shows the package (headless Chromium)", () => {
 		const agentExample = created.get('ai-agent-tool.json');
 		expect(agentExample).toBeDefined();
 		await openWorkflow(agentExample!);
-		const toolPanel = await openPanel('Midjourney Edits', ['descriptionType', 'toolDescription', 'imageSource', 'waitMode']);
+		const toolPanel = await openPanel('Midjourney Edits', ['descriptionType', 'toolDescription', 'imageSource']);
 		// Image URL and Prompt show as "Defined automatically by the model", each with its description.
 		await eventually(async () => expect(await toolPanel.getByTestId('fromAI-override-field').count()).toBe(2));
 		await expect(toolPanel.innerText()).resolves.toMatch(/Defined automatically by the\s+model/);
+		// An agent always polls and gets links: n8n hides Output and Wait Mode in the tool variant.
+		expect(await toolPanel.getByTestId('parameter-input-waitMode').count()).toBe(0);
+		expect(await toolPanel.getByTestId('parameter-input-output').count()).toBe(0);
 		await scrollToCentre(toolPanel.getByTestId('parameter-input-imageSource'));
 		await screenshot('ndv-ai-tool');
 		await closePanel();

@@ -70,7 +70,7 @@ describe(`the package in n8n ${N8N_VERSION ?? '2.x (pinned)'} queue mode (main +
 				RESPONSE_MODE: options.responseMode,
 				RESPONSE_DATA: 'allEntries',
 				WAIT_MODE: options.waitMode,
-				DOWNLOAD_IMAGES: 'none',
+				OUTPUT: 'links',
 				CREDENTIAL_ID: credential.id,
 				CREDENTIAL_NAME: credential.name,
 			}),
@@ -83,7 +83,7 @@ describe(`the package in n8n ${N8N_VERSION ?? '2.x (pinned)'} queue mode (main +
 		const workflow = await cluster.main.deployWorkflow(
 			loadFixture('queue-callback-trigger', {
 				WEBHOOK_ID: webhookId,
-				DOWNLOAD_IMAGES: downloadImages,
+				OUTPUT: downloadImages === 'none' ? 'links' : downloadImages,
 				CREDENTIAL_ID: credential.id,
 				CREDENTIAL_NAME: credential.name,
 			}),

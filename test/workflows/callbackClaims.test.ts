@@ -124,7 +124,7 @@ describe('pairedItem after a resume (split downloads, 2 inputs)', () => {
 			if (answer.workflowData) returned.push(...answer.workflowData[0].map((item) => item.pairedItem));
 			return answer;
 		});
-		const waiting = await runEdit(fake, [{ json: CAT }, { json: DOG }], callbackMode({ downloadImages: 'split' }));
+		const waiting = await runEdit(fake, [{ json: CAT }, { json: DOG }], { ...callbackMode(), output: 'split' });
 		const [cat, dog] = [...fake.tasks.keys()];
 		await fake.waitFor(() => fake.tasks.get(cat)!.state === 'succeeded' && fake.tasks.get(dog)!.state === 'succeeded', 5000);
 		const resumed = await resumeWaitingExecution(waiting, { body: { task_id: dog }, url: submittedCallbackUrl(fake) });

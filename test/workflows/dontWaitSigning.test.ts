@@ -28,21 +28,21 @@ describe("Don't Wait with a Callback URL", () => {
 		'https://n8n.example.com/webhook-waiting/41?signature=abc',
 		'https://n8n.example.com/base/webhook-waiting/41/extra',
 	])('refuses a resume URL (%s) with an error naming "Callback URL", before any request', async (callbackUrl) => {
-		const result = await runEdit(fake, [{ json: CAT }], { waitMode: 'none', callbackUrl });
+		const result = await runEdit(fake, [{ json: CAT }], { waitMode: 'none', options: { callbackUrl } });
 		expect(result.status).toBe('error');
-		expect(result.error?.message).toMatch(/"Callback URL" must be a Midjourney Edits Trigger's URL/);
+		expect(result.error?.message).toMatch(/'Callback URL' must be a Midjourney Edits Trigger's URL/);
 		expect(fake.requests).toHaveLength(0);
 	});
 
 	it('signs a trigger URL', async () => {
-		const result = await runEdit(fake, [{ json: CAT }], { waitMode: 'none', callbackUrl: 'https://n8n.example.com/webhook/abc/callback' });
+		const result = await runEdit(fake, [{ json: CAT }], { waitMode: 'none', options: { callbackUrl: 'https://n8n.example.com/webhook/abc/callback' } });
 		expect(result.status).toBe('success');
 		expect(new URL(submittedCallbackUrl()).searchParams.get(SIGNATURE_PARAMS.signature)).toMatch(/^[0-9a-f]{64}$/);
 	});
 
 	it('sends another tool\'s URL as given, without minting a signature for it', async () => {
 		const callbackUrl = 'https://hooks.example.com/midjourney?source=shop';
-		const result = await runEdit(fake, [{ json: CAT }], { waitMode: 'none', callbackUrl });
+		const result = await runEdit(fake, [{ json: CAT }], { waitMode: 'none', options: { callbackUrl } });
 		expect(result.status).toBe('success');
 		expect(submittedCallbackUrl()).toBe(callbackUrl);
 	});

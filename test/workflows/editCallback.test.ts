@@ -45,7 +45,7 @@ describe('wait for callback', () => {
 	});
 
 	it('downloads the images when asked, inside the callback', async () => {
-		const waiting = await runEdit(fake, [{ json: CAT }], callbackMode({ downloadImages: 'split' }));
+		const waiting = await runEdit(fake, [{ json: CAT }], { ...callbackMode(), output: 'split' });
 		const resumed = await waitForResumedRun(waiting, { timeoutMs: 30_000 });
 		const output = resumed.nodeOutputs('Midjourney Edits');
 		expect(output).toHaveLength(4);
@@ -140,7 +140,7 @@ describe('wait for callback', () => {
 		expect(timedOut.status).toBe('success');
 		const [item] = timedOut.nodeOutputs('Midjourney Edits');
 		expect(item.json).toMatchObject({ task_id: taskId, success: false });
-		expect(item.json.error).toMatch(/No callback arrived within 30 seconds.*Task → Get/);
+		expect(item.json.error).toMatch(/No callback arrived within 30 seconds.*Get \(Task resource\)/);
 	});
 
 	describe('several items', () => {
@@ -182,7 +182,7 @@ describe('wait for callback', () => {
 
 		it('downloads every item\'s images when it resumes', async () => {
 			fake.faults.callbackMode = 'never';
-			const waiting = await runEdit(fake, [{ json: CAT }, { json: DOG }], callbackMode({ downloadImages: 'split' }));
+			const waiting = await runEdit(fake, [{ json: CAT }, { json: DOG }], { ...callbackMode(), output: 'split' });
 			const [cat, dog] = taskIds();
 			await fake.waitFor(() => fake.tasks.get(cat)!.state === 'succeeded' && fake.tasks.get(dog)!.state === 'succeeded', 30_000);
 			const resumed = await resumeWaitingExecution(waiting, { body: bodyOf(dog), url: submittedCallbackUrl(fake) });
@@ -229,7 +229,7 @@ describe('wait for callback', () => {
 			const timedOut = await resumeAfterWaitTimeout(waiting);
 			const output = timedOut.nodeOutputs('Midjourney Edits');
 			expect(output.map((item) => item.json.task_id)).toEqual(taskIds());
-			expect(output.every((item) => item.json.success === false && /Task → Get/.test(String(item.json.error)))).toBe(true);
+			expect(output.every((item) => item.json.success === false && /Get \(Task resource\)/.test(String(item.json.error)))).toBe(true);
 		});
 	});
 

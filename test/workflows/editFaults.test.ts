@@ -24,16 +24,16 @@ const descriptionOf = (error: unknown) => String((error as { description?: strin
 
 describe('validation before any request', () => {
 	it.each([
-		['an empty prompt', { ...CAT, prompt: '   ' }, {}, /"Prompt" is empty \(item 1\)/],
-		['an empty image URL', { ...CAT, imageUrl: '' }, {}, /"Image URL" is empty/],
-		['a non-http image URL', { ...CAT, imageUrl: 'ftp://example.com/cat.jpg' }, {}, /"Image URL" must be an http\(s\) link/],
-		['a URL that is not a URL', { ...CAT, imageUrl: 'cat.jpg' }, {}, /"Image URL" is not a valid URL/],
+		['an empty prompt', { ...CAT, prompt: '   ' }, {}, /'Prompt' is empty \[item 1\]/],
+		['an empty image URL', { ...CAT, imageUrl: '' }, {}, /'Image URL' is empty/],
+		['a non-http image URL', { ...CAT, imageUrl: 'ftp://example.com/cat.jpg' }, {}, /'Image URL' must be an http\(s\) link/],
+		['a URL that is not a URL', { ...CAT, imageUrl: 'cat.jpg' }, {}, /'Image URL' is not a valid URL/],
 		['credentials in the image URL', { ...CAT, imageUrl: 'https://user:secret@example.com/cat.jpg' }, {}, /must not contain a user name or password/],
-		['an unknown mode', CAT, { mode: 'ludicrous' }, /"Mode" must be fast, relax or turbo/],
-		['a poll interval of 0', CAT, { options: { pollIntervalSeconds: 0 } }, /"Poll Interval \(Seconds\)" must be a number from 1 to 300/],
-		['a negative timeout', CAT, { options: { timeoutSeconds: -5 } }, /"Timeout \(Seconds\)" must be a number from 1 to 86400/],
-		['an invalid base64 mask', CAT, { maskSource: 'base64', maskBase64: '%%%' }, /"Mask \(Base64\)" is not valid base64/],
-		['a mask that is not an image', CAT, { maskSource: 'base64', maskBase64: Buffer.from('hello world').toString('base64') }, /mask.*is not a PNG, JPEG, WebP or GIF image/],
+		['an unknown mode', CAT, { mode: 'ludicrous' }, /'Speed' must be fast, relax or turbo/],
+		['a poll interval of 0', CAT, { options: { pollIntervalSeconds: 0 } }, /'Poll Interval \(Seconds\)' must be a number from 1 to 300/],
+		['a negative timeout', CAT, { options: { timeoutSeconds: -5 } }, /'Timeout \(Seconds\)' must be a number from 1 to 86400/],
+		['an invalid base64 mask', CAT, { options: { maskBase64: '%%%' } }, /'Mask as Text' is not valid base64/],
+		['a mask that is not an image', CAT, { options: { maskBase64: Buffer.from('hello world').toString('base64') } }, /mask.*is not a PNG, JPEG, WebP or GIF image/],
 	])('%s fails with the field named and sends nothing', async (_case, json, parameters, message) => {
 		const result = await runEdit(fake, [{ json }], parameters);
 		expect(result.status).toBe('error');
@@ -48,7 +48,7 @@ describe('validation before any request', () => {
 				{ json: CAT, binary: { mask: { data: PNG_8X8, mimeType: 'image/png' } } },
 				{ json: CAT, binary: { photo: { data: PNG_8X8, mimeType: 'image/png' } } },
 			],
-			{ maskSource: 'binary', maskBinaryPropertyName: 'mask' },
+			{ options: { maskBinaryPropertyName: 'mask' } },
 			/item 2/,
 		],
 		[
@@ -61,7 +61,8 @@ describe('validation before any request', () => {
 			/item 2/,
 		],
 	])('prepares every item\'s files before submitting any: %s in item 2 means nothing is submitted, even one item at a time', async (_case, input, parameters, message) => {
-		const result = await runEdit(fake, input, { ...parameters, options: { concurrency: 1 } });
+		const options = { ...((parameters.options as Record<string, unknown> | undefined) ?? {}), concurrency: 1 };
+		const result = await runEdit(fake, input, { ...parameters, options });
 		expect(result.status).toBe('error');
 		expect(result.error?.message).toMatch(message);
 		expect(submitCount()).toBe(0);
@@ -189,10 +190,10 @@ describe('continue on fail', () => {
 		const output = result.nodeOutputs('Midjourney Edits');
 		expect(output.map((item) => item.pairedItem)).toEqual([0, 1, 2, 3, 4].map((item) => ({ item })));
 		expect(output[0].json.success).toBe(true);
-		expect(output[1].json.error).toMatch(/"Prompt" is empty \(item 2\)/);
+		expect(output[1].json.error).toMatch(/'Prompt' is empty \[item 2\]/);
 		expect(output[2].json.error).toMatch(/moderation/);
 		expect(output[2].json.task_id).toEqual(expect.any(String));
-		expect(output[3].json.error).toMatch(/"Image URL" is not a valid URL/);
+		expect(output[3].json.error).toMatch(/'Image URL' is not a valid URL/);
 		expect(output[4].json.success).toBe(true);
 		expect(submitCount()).toBe(3);
 	});

@@ -64,7 +64,7 @@ describe('input image from a previous node', () => {
 
 	it('names the binary fields the item does have when the field is missing', async () => {
 		const result = await runEdit(fake, binaryInput({ photo: { data: PHOTO, mimeType: 'image/png' } }), fromBinary);
-		expect(result.error?.message).toBe('No binary field "data" in item 1 (Input Binary Field)');
+		expect(result.error?.message).toBe('No binary field "data" in item 1 (Input Data Field Name)');
 		expect(descriptionOf(result.error)).toMatch(/binary fields: photo/);
 		expect(fake.requests).toHaveLength(0);
 	});
@@ -90,7 +90,7 @@ describe('mask', () => {
 		const result = await runEdit(
 			fake,
 			[{ json: CAT, binary: { mask: { data: MASK, mimeType: 'image/png' } } }],
-			{ maskSource: 'binary', maskBinaryPropertyName: 'mask' },
+			{ options: { maskBinaryPropertyName: 'mask' } },
 		);
 		expect(result.status).toBe('success');
 		const submitted = fake.requests.find((entry) => entry.path === '/midjourney/edits')!.body as { mask: string };
@@ -100,7 +100,7 @@ describe('mask', () => {
 
 describe('downloading results', () => {
 	it('grid: attaches the grid image as binary "data" with a readable name', async () => {
-		const result = await runEdit(fake, [{ json: CAT }], { options: { pollIntervalSeconds: 1, downloadImages: 'grid' } });
+		const result = await runEdit(fake, [{ json: CAT }], { output: 'grid', options: { pollIntervalSeconds: 1 } });
 		expect(result.status).toBe('success');
 		const [item] = result.nodeOutputs('Midjourney Edits');
 		const taskId = String(item.json.task_id);
@@ -111,7 +111,7 @@ describe('downloading results', () => {
 
 	it.each(['default', 'filesystem'] as const)('split: four items, one image each, paired to the input (%s mode)', async (binaryMode) => {
 		const result = await runEdit(fake, [{ json: CAT }, { json: { ...CAT, prompt: 'second' } }], {
-			options: { pollIntervalSeconds: 1, downloadImages: 'split' },
+			output: 'split', options: { pollIntervalSeconds: 1 },
 		}, { binaryMode });
 		expect(result.status).toBe('success');
 		const output = result.nodeOutputs('Midjourney Edits');
@@ -133,22 +133,22 @@ describe('downloading results', () => {
 
 	it('retries a failed download once', async () => {
 		fake.faults.downloadFailures = 1;
-		const result = await runEdit(fake, [{ json: CAT }], { options: { pollIntervalSeconds: 1, downloadImages: 'grid' } });
+		const result = await runEdit(fake, [{ json: CAT }], { output: 'grid', options: { pollIntervalSeconds: 1 } });
 		expect(result.status).toBe('success');
 		expect(result.nodeOutputs('Midjourney Edits')[0].binary?.data).toBeDefined();
 	});
 
 	it('an expired link fails clearly, naming the task that was paid for', async () => {
 		fake.faults.expiredImages = true;
-		const result = await runEdit(fake, [{ json: CAT }], { options: { pollIntervalSeconds: 1, downloadImages: 'grid' } });
+		const result = await runEdit(fake, [{ json: CAT }], { output: 'grid', options: { pollIntervalSeconds: 1 } });
 		expect(result.status).toBe('error');
 		expect(result.error?.message).toMatch(/Downloading the result image failed: HTTP 403 \(the link may have expired\)/);
-		expect(descriptionOf(result.error)).toMatch(/Task → Get/);
+		expect(descriptionOf(result.error)).toMatch(/Get \(Task resource\)/);
 	});
 
 	it('under continue-on-fail the item keeps its JSON and the error', async () => {
 		fake.faults.expiredImages = true;
-		const result = await runEdit(fake, [{ json: CAT }], { options: { pollIntervalSeconds: 1, downloadImages: 'grid' } }, {
+		const result = await runEdit(fake, [{ json: CAT }], { output: 'grid', options: { pollIntervalSeconds: 1 } }, {
 			nodeSettings: { 'Midjourney Edits': { onError: 'continueRegularOutput' } },
 		});
 		expect(result.status).toBe('success');
@@ -160,28 +160,28 @@ describe('downloading results', () => {
 
 	it('says so when a split image fails but the grid can still be downloaded, also in the Continue On Fail item', async () => {
 		fake.faults.downloadFailures = 2;
-		const result = await runEdit(fake, [{ json: CAT }], { options: { pollIntervalSeconds: 1, downloadImages: 'split' } }, {
+		const result = await runEdit(fake, [{ json: CAT }], { output: 'split', options: { pollIntervalSeconds: 1 } }, {
 			nodeSettings: { 'Midjourney Edits': { onError: 'continueRegularOutput' } },
 		});
 		const output = result.nodeOutputs('Midjourney Edits');
 		expect(output).toHaveLength(4);
 		expect(output[0].json.error).toMatch(/Downloading image 1 of 4 \(top-left\) failed/);
-		expect(output[0].json.description).toMatch(/grid image \(.*\) can still be downloaded: choose "Grid Image"/);
+		expect(output[0].json.description).toMatch(/grid image \(.*\) can still be downloaded: choose 'Image File \(Grid\)'/);
 		expect(output.slice(1).every((item) => item.binary?.data)).toBe(true);
 		expect(output[0].binary).toBeUndefined();
 	});
 
 	it('says so in the error when a split image fails but the grid can still be downloaded', async () => {
 		fake.faults.downloadFailures = 2;
-		const result = await runEdit(fake, [{ json: CAT }], { options: { pollIntervalSeconds: 1, downloadImages: 'split' } });
+		const result = await runEdit(fake, [{ json: CAT }], { output: 'split', options: { pollIntervalSeconds: 1 } });
 		expect(result.status).toBe('error');
 		expect(result.error?.message).toMatch(/Downloading image 1 of 4 \(top-left\) failed/);
-		expect(descriptionOf(result.error)).toMatch(/can still be downloaded: choose "Grid Image"/);
+		expect(descriptionOf(result.error)).toMatch(/can still be downloaded: choose 'Image File \(Grid\)'/);
 	});
 
 	it('says when the grid cannot be downloaded either', async () => {
 		fake.faults.expiredImages = true;
-		const result = await runEdit(fake, [{ json: CAT }], { options: { pollIntervalSeconds: 1, downloadImages: 'split' } }, {
+		const result = await runEdit(fake, [{ json: CAT }], { output: 'split', options: { pollIntervalSeconds: 1 } }, {
 			nodeSettings: { 'Midjourney Edits': { onError: 'continueRegularOutput' } },
 		});
 		const output = result.nodeOutputs('Midjourney Edits');
@@ -191,7 +191,7 @@ describe('downloading results', () => {
 	it('pairs each output item with its input when error items and split files mix (Continue On Fail)', async () => {
 		// 2 inputs, 6 outputs: n8n cannot pair them by position, so each item must say where it came from.
 		const result = await runEdit(fake, [{ json: CAT }, { json: { ...CAT, imageUrl: 'not a link' } }, { json: CAT }], {
-			options: { pollIntervalSeconds: 1, downloadImages: 'split' },
+			output: 'split', options: { pollIntervalSeconds: 1 },
 		}, { nodeSettings: { 'Midjourney Edits': { onError: 'continueRegularOutput' } } });
 		expect(result.status).toBe('success');
 		const output = result.nodeOutputs('Midjourney Edits');

@@ -45,7 +45,8 @@ describe('poll mode', () => {
 				image_url: CAT.imageUrl,
 				prompt: CAT.prompt,
 				mode: 'fast',
-				split_images: false,
+				// The fixture's Output is Links Only, which comes with the four images' links.
+				split_images: true,
 				async: true,
 			},
 		]);
@@ -58,13 +59,12 @@ describe('poll mode', () => {
 		const mask = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex').toString('base64');
 		const result = await runEdit(fake, [{ json: CAT }], {
 			mode: 'turbo',
-			splitImages: true,
-			maskSource: 'base64',
-			maskBase64: `data:image/png;base64,${mask}`,
+			output: 'split',
+			options: { maskBase64: `data:image/png;base64,${mask}` },
 		});
 		expect(result.status).toBe('success');
 		expect(submitBodies()[0]).toMatchObject({ mode: 'turbo', split_images: true, mask });
-		expect(result.nodeOutputs('Midjourney Edits')[0].json.sub_image_urls).toHaveLength(4);
+		expect(result.nodeOutputs('Midjourney Edits')).toHaveLength(4);
 	});
 
 	it('accepts sizes sent as strings and outputs numbers', async () => {
@@ -88,7 +88,7 @@ describe('poll mode', () => {
 		expect(result.status).toBe('error');
 		const taskId = [...fake.tasks.keys()][0];
 		expect(result.error?.message).toBe(`Task ${taskId} did not finish within 2 seconds (last seen: running)`);
-		expect((result.error as { description?: string }).description).toMatch(/Task → Get/);
+		expect((result.error as { description?: string }).description).toMatch(/Get \(Task resource\)/);
 		// It gave up at the deadline instead of polling on: at most timeout / interval rounds (+1 at the deadline).
 		const polls = fake.tasksRequestsFor('retrieve_batch').length;
 		expect(polls).toBeGreaterThanOrEqual(1);
@@ -165,8 +165,7 @@ describe('none mode', () => {
 		try {
 			const result = await runEdit(fake, [{ json: CAT }], {
 				waitMode: 'none',
-				callbackUrl,
-				options: { allowPrivateCallbackUrl: true },
+				options: { callbackUrl, allowPrivateCallbackUrl: true },
 			});
 			expect(result.status).toBe('success');
 			const taskId = result.nodeOutputs('Midjourney Edits')[0].json.task_id;
@@ -185,7 +184,7 @@ describe('none mode', () => {
 	});
 
 	it('refuses a private callback URL unless the user opts in, before any request', async () => {
-		const result = await runEdit(fake, [{ json: CAT }], { waitMode: 'none', callbackUrl: 'http://localhost:5678/webhook/x/callback' });
+		const result = await runEdit(fake, [{ json: CAT }], { waitMode: 'none', options: { callbackUrl: 'http://localhost:5678/webhook/x/callback' } });
 		expect(result.status).toBe('error');
 		expect(result.error?.message).toMatch(/Callback URL.*private address/);
 		expect(fake.requests).toHaveLength(0);

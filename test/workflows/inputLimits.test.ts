@@ -18,7 +18,7 @@ describe('input limits', () => {
 	it('a prompt over the limit is refused with a clear error, before any request', async () => {
 		const result = await runEdit(fake, [{ json: { ...CAT, prompt: 'x'.repeat(MAX_PROMPT_LENGTH + 1) } }]);
 		expect(result.status).toBe('error');
-		expect(result.error?.message).toMatch(/"Prompt" is too long: 6001 characters, at most 6000/);
+		expect(result.error?.message).toMatch(/'Prompt' is too long: 6001 characters, at most 6000/);
 		expect(fake.requests).toHaveLength(0);
 	});
 

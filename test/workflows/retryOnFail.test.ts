@@ -20,7 +20,7 @@ const retrying = { nodeSettings: { 'Midjourney Edits': { retryOnFail: true, maxT
 describe('Retry On Fail never re-bills', () => {
 	it('2 items, the result links expired before the download, maxTries 3: exactly 2 submissions, every try waits for the same tasks', async () => {
 		fake.faults.expiredImages = true;
-		const result = await runEdit(fake, [{ json: CAT }, { json: DOG }], { options: { pollIntervalSeconds: 1, downloadImages: 'grid' } }, retrying);
+		const result = await runEdit(fake, [{ json: CAT }, { json: DOG }], { output: 'grid', options: { pollIntervalSeconds: 1 } }, retrying);
 		expect(result.status).toBe('error');
 		expect(result.error?.message).toMatch(/Downloading the result image failed/);
 		expect(fake.count('POST', '/midjourney/edits')).toBe(2);
@@ -32,7 +32,7 @@ describe('Retry On Fail never re-bills', () => {
 
 	it('once the retry succeeds, the output holds the tasks of the first try', async () => {
 		fake.faults.downloadFailures = 2; // the first try's grid download fails twice (its own retry too)
-		const result = await runEdit(fake, [{ json: CAT }], { options: { pollIntervalSeconds: 1, downloadImages: 'grid' } }, retrying);
+		const result = await runEdit(fake, [{ json: CAT }], { output: 'grid', options: { pollIntervalSeconds: 1 } }, retrying);
 		expect(result.status).toBe('success');
 		expect(fake.count('POST', '/midjourney/edits')).toBe(1);
 		expect(result.nodeOutputs('Midjourney Edits')[0].json.task_id).toBe([...fake.tasks.keys()][0]);
@@ -44,7 +44,7 @@ describe('Retry On Fail never re-bills', () => {
 		const result = await runEdit(fake, [{ json: CAT }], { options: { pollIntervalSeconds: 1 } }, retrying);
 		expect(result.status).toBe('error');
 		expect(result.error?.message).toMatch(/not submitted again/);
-		expect(String((result.error as { description?: string }).description)).toMatch(/Task → Get Many/);
+		expect(String((result.error as { description?: string }).description)).toMatch(/Get Many \(Task resource\)/);
 		expect(fake.count('POST', '/midjourney/edits')).toBe(1);
 	}, 60_000);
 

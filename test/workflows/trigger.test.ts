@@ -176,7 +176,7 @@ describe('Midjourney Edits Trigger', () => {
 	it('downloads the grid with the same naming as the action node', async () => {
 		const taskId = await taskOnFake();
 		const body = callbackBodyOf(taskId);
-		const result = await call(body, signedQuery(), { options: { downloadImages: 'grid' } });
+		const result = await call(body, signedQuery(), { output: 'grid' });
 		const [item] = result.workflowData![0];
 		expect(item.binary?.data).toMatchObject({ fileName: `${taskId}.png`, mimeType: 'image/png' });
 	});
@@ -218,7 +218,7 @@ describe('Midjourney Edits Trigger', () => {
 				const result = await call(
 					{ task_id: taskId, success: true, image_url: internalUrl, sub_image_urls: Array(40).fill(internalUrl) },
 					signedQuery(),
-					{ options: { downloadImages: 'split' } },
+					{ output: 'split' },
 				);
 				const items = result.workflowData![0];
 				expect(items).toHaveLength(4);
@@ -255,7 +255,7 @@ describe('Midjourney Edits Trigger', () => {
 		])('answers 400 to %s before storing, naming or looking anything up', async (_case, taskId) => {
 			const staticData: IDataObject = {};
 			const before = lookups();
-			const result = await call({ task_id: taskId, success: true }, signedQuery(), { options: { downloadImages: 'grid' } }, staticData);
+			const result = await call({ task_id: taskId, success: true }, signedQuery(), { output: 'grid' }, staticData);
 			expect(result.responseStatus).toBe(400);
 			expect(result.workflowData).toBeUndefined();
 			expect(lookups()).toBe(before);

@@ -1,8 +1,10 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { downloadImagesOption } from '../../../shared/resultItems';
+import { outputParameter } from '../../../shared/resultItems';
 
 const showFor = { resource: ['image'], operation: ['edit'] };
+/** An agent gets links and waits by polling (see isToolCall): these choices are hidden from it. */
+const notForAgents = { '@tool': [true] };
 
 /** Parameter names are public interface: saved workflows reference them. */
 export const editDescription: INodeProperties[] = [
@@ -29,7 +31,7 @@ export const editDescription: INodeProperties[] = [
 				name: 'File From a Previous Node',
 				value: 'binary',
 				description:
-					'An image in a binary field (Form Trigger upload, Google Drive, email attachment...). It is uploaded to Ace Data Cloud first.',
+					'A file in an input field (Form Trigger upload, Google Drive, email attachment...). It is uploaded to Ace Data Cloud first.',
 			},
 		],
 		default: 'url',
@@ -41,20 +43,20 @@ export const editDescription: INodeProperties[] = [
 		type: 'string',
 		default: '',
 		required: true,
-		placeholder: 'https://example.com/photos/cat.jpg',
+		placeholder: 'e.g. https://example.com/photos/cat.jpg',
 		description:
 			'Direct http(s) link to the PNG, JPEG, WebP or GIF image to edit. It must be public: Ace Data Cloud downloads it from the internet.',
 		displayOptions: { show: { ...showFor, imageSource: ['url'] } },
 	},
 	{
-		displayName: 'Input Binary Field',
+		displayName: 'Input Data Field Name',
 		name: 'binaryPropertyName',
 		type: 'string',
 		default: 'data',
 		required: true,
-		placeholder: 'data',
-		hint: 'The name shown above the file in the previous node\'s output (Binary tab), e.g. "data" or a form field\'s name',
-		description: 'Name of the binary field that holds the image file (PNG, JPEG, WebP or GIF, up to 20 MB)',
+		placeholder: 'e.g. data',
+		hint: "The name shown above the file in the previous node's output (Binary tab), e.g. 'data' or a form field's name",
+		description: 'Name of the input field that holds the image file (PNG, JPEG, WebP or GIF, up to 20 MB)',
 		displayOptions: { show: { ...showFor, imageSource: ['binary'] } },
 	},
 	{
@@ -69,6 +71,23 @@ export const editDescription: INodeProperties[] = [
 		typeOptions: { rows: 3 },
 		displayOptions: { show: showFor },
 	},
+	{
+		displayName: 'Speed',
+		name: 'mode',
+		type: 'options',
+		options: [
+			{ name: 'Fast', value: 'fast', description: 'The usual speed and price (about 1-2 minutes)' },
+			{ name: 'Relax', value: 'relax', description: 'Cheaper, but can queue for several minutes' },
+			{ name: 'Turbo', value: 'turbo', description: 'Fastest, and the most expensive per edit' },
+		],
+		default: 'fast',
+		description: "Midjourney's speed. It sets the price of each edit: see your Ace Data Cloud price list.",
+		displayOptions: { show: showFor },
+	},
+	outputParameter(
+		"The four variations as separate files, one output item each, with the file in 'data'",
+		{ displayOptions: { show: showFor, hide: notForAgents } },
+	),
 	{
 		displayName: 'Wait Mode',
 		name: 'waitMode',
@@ -85,99 +104,25 @@ export const editDescription: INodeProperties[] = [
 				name: 'Wait for Callback',
 				value: 'callback',
 				description:
-					'Pause the execution until the API has called n8n back with every item\'s result. Needs an n8n the internet can reach (public WEBHOOK_URL).',
+					"Pause the execution until Ace Data Cloud has called n8n back with every item's result. Needs n8n's public address to be reachable from the internet.",
 			},
 			{
 				name: "Don't Wait (Return Task ID)",
 				value: 'none',
 				description:
-					'Return the task ID at once; get the result later with "Task → Get" or a Midjourney Edits Trigger. The edit is still made and billed.',
+					"Return the task ID at once; get the result later with the Task resource's 'Get' operation or a Midjourney Edits Trigger. The edit is still made and billed.",
 			},
 		],
 		default: 'poll',
-		displayOptions: { show: showFor },
+		displayOptions: { show: showFor, hide: notForAgents },
 	},
 	{
 		displayName:
-			'The API must reach this n8n over the internet: set WEBHOOK_URL to n8n\'s public address. For n8n on localhost or behind a firewall, use "Poll Until Done".',
+			"Ace Data Cloud must reach this n8n over the internet at n8n's public address (the WEBHOOK_URL setting of your n8n). For n8n on localhost or behind a firewall, use 'Poll Until Done'.",
 		name: 'callbackNotice',
 		type: 'notice',
 		default: '',
-		displayOptions: { show: { ...showFor, waitMode: ['callback'] } },
-	},
-	{
-		displayName: 'Callback URL',
-		name: 'callbackUrl',
-		type: 'string',
-		default: '',
-		placeholder: 'https://your-n8n.example.com/webhook/.../callback',
-		description:
-			'Optional. Where Ace Data Cloud sends the result when it is ready: paste the Production URL of a Midjourney Edits Trigger (shown at the top of that node).',
-		displayOptions: { show: { ...showFor, waitMode: ['none'] } },
-	},
-	{
-		displayName: 'Mode',
-		name: 'mode',
-		type: 'options',
-		options: [
-			{ name: 'Fast', value: 'fast', description: 'The usual speed and price (about 1-2 minutes)' },
-			{ name: 'Relax', value: 'relax', description: 'Cheaper, but can queue for several minutes' },
-			{ name: 'Turbo', value: 'turbo', description: 'Fastest, and the most expensive per edit' },
-		],
-		default: 'fast',
-		description: 'Midjourney speed mode. It sets the price of each edit: see your Ace Data Cloud price list.',
-		displayOptions: { show: showFor },
-	},
-	{
-		displayName: 'Split Images',
-		name: 'splitImages',
-		type: 'boolean',
-		default: false,
-		description:
-			'Whether to also get the four pictures of the 2x2 grid as separate images (links in sub_image_urls)',
-		displayOptions: { show: showFor },
-	},
-	{
-		displayName: 'Mask',
-		name: 'maskSource',
-		type: 'options',
-		noDataExpression: true,
-		options: [
-			{ name: 'No Mask', value: 'none', description: 'Midjourney may change any part of the image' },
-			{
-				name: 'File From a Previous Node',
-				value: 'binary',
-				description: 'A black-and-white image in a binary field, the same size as the input image',
-			},
-			{ name: 'Base64 Text', value: 'base64', description: 'The mask image as base64 or a data URI' },
-		],
-		default: 'none',
-		description:
-			'Limit the edit to part of the image: white areas of the mask are regenerated, black areas are kept',
-		displayOptions: { show: showFor },
-	},
-	{
-		displayName: 'Mask Binary Field',
-		name: 'maskBinaryPropertyName',
-		type: 'string',
-		default: 'mask',
-		required: true,
-		placeholder: 'mask',
-		description:
-			'Name of the binary field holding the mask image (white = change, black = keep), the same size as the input image',
-		displayOptions: { show: { ...showFor, maskSource: ['binary'] } },
-	},
-	{
-		displayName: 'Mask (Base64)',
-		name: 'maskBase64',
-		type: 'string',
-		default: '',
-		required: true,
-		placeholder: 'data:image/png;base64,iVBORw0KGgo...',
-		description:
-			'The mask image as base64 (a data: URI prefix is fine). White = change, black = keep.',
-		typeOptions: { rows: 2 },
-		displayOptions: { show: { ...showFor, maskSource: ['base64'] } },
+		displayOptions: { show: { ...showFor, waitMode: ['callback'] }, hide: notForAgents },
 	},
 	{
 		displayName: 'Options',
@@ -197,18 +142,43 @@ export const editDescription: INodeProperties[] = [
 				displayOptions: { show: { '/waitMode': ['callback', 'none'] } },
 			},
 			{
+				displayName: 'Callback URL',
+				name: 'callbackUrl',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. https://your-n8n.example.com/webhook/.../callback',
+				description:
+					'Where Ace Data Cloud sends the result when it is ready: paste the Production URL of a Midjourney Edits Trigger (shown at the top of that node)',
+				displayOptions: { show: { '/waitMode': ['none'] } },
+			},
+			{
 				displayName: 'Concurrency',
 				name: 'concurrency',
 				type: 'number',
 				typeOptions: { minValue: 1, maxValue: 50 },
 				default: 5,
 				description:
-					'How many edits to submit at the same time at the start of a batch (each item is billed). While the API accepts them the node sends more at once, up to Max Concurrency; on a rate limit (429) it halves and waits, which costs time, never a second charge.',
+					"How many edits to submit at the same time at the start of a batch (each item is billed). Defaults to 5. While the API accepts them the node sends more at once, up to 'Max Concurrency'; when the API says it gets too many requests it halves and waits, which costs time, never a second charge.",
 			},
-			downloadImagesOption(
-				'Output one item per image of the grid, each with its file in "data" (turns on Split Images)',
-				'Google Drive, email or a form',
-			),
+			{
+				displayName: 'Mask as Text',
+				name: 'maskBase64',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. data:image/png;base64,iVBORw0KGgo...',
+				description:
+					"The mask image written out as text (base64, as some tools export images; a leading 'data:' part is fine). White = change, black = keep.",
+				typeOptions: { rows: 2 },
+			},
+			{
+				displayName: 'Mask Input Data Field Name',
+				name: 'maskBinaryPropertyName',
+				type: 'string',
+				default: 'mask',
+				placeholder: 'e.g. mask',
+				description:
+					'Limit the edit to part of the image: the input field holding a black-and-white mask image, the same size as the input image. White areas are regenerated, black areas are kept.',
+			},
 			{
 				displayName: 'Max Concurrency',
 				name: 'maxConcurrency',
@@ -216,7 +186,7 @@ export const editDescription: INodeProperties[] = [
 				typeOptions: { minValue: 1, maxValue: 200 },
 				default: 50,
 				description:
-					'The most edits the node submits at the same time however well the API keeps up. Set it equal to Concurrency for a fixed rate, e.g. when your account\'s rate limit is known.',
+					"The most edits the node submits at the same time however well the API keeps up. Defaults to 50. Set it equal to 'Concurrency' for a fixed rate, e.g. when your account's rate limit is known.",
 			},
 			{
 				displayName: 'Poll Interval (Seconds)',
@@ -224,8 +194,16 @@ export const editDescription: INodeProperties[] = [
 				type: 'number',
 				typeOptions: { minValue: 1, maxValue: 300 },
 				default: 5,
-				description: 'How often to ask the API whether the edits are done',
+				description: 'How often to ask Ace Data Cloud whether the edits are done. Defaults to 5 seconds.',
 				displayOptions: { show: { '/waitMode': ['poll'] } },
+			},
+			{
+				displayName: 'Simplify',
+				name: 'simplify',
+				type: 'boolean',
+				default: true,
+				description:
+					"Whether to return only the fields you usually map next (task_id, image_url, sub_image_urls, image_width, image_height, success) instead of the API's whole answer",
 			},
 			{
 				displayName: 'Timeout (Seconds)',
@@ -234,7 +212,7 @@ export const editDescription: INodeProperties[] = [
 				typeOptions: { minValue: 1, maxValue: 86400 },
 				default: 600,
 				description:
-					'How long to wait for the result before giving up on an item. The task may still finish later: fetch it with "Task → Get".',
+					"How long to wait for the result before giving up on an item. Defaults to 600 seconds (10 minutes). The task may still finish later: fetch it with the Task resource's 'Get' operation.",
 				displayOptions: { show: { '/waitMode': ['poll', 'callback'] } },
 			},
 		],

@@ -15,7 +15,7 @@ import {
 } from '../../../shared/pacing';
 import type { PollOutcome } from '../../../shared/polling';
 import { TaskPoller } from '../../../shared/taskPoller';
-import { resultItemsFor } from '../../../shared/resultItems';
+import { resultItemsFor, simplifiedResult } from '../../../shared/resultItems';
 import { earlierSubmission, forgetSubmissions, rememberSubmission } from '../../../shared/seenTasks';
 import { aceApiRequest } from '../../../shared/transport';
 import { editDescription } from './edit.description';
@@ -54,7 +54,7 @@ function withSubmittedTasks(error: Error, states: ItemState[], failing: ItemStat
 	const others = states.filter((state) => state !== failing && state.taskId);
 	if (others.length === 0) return error;
 	const list = others.map((state) => `item ${state.itemIndex + 1}: ${state.taskId}`).join(', ');
-	const note = ` Tasks already submitted for other items (fetch them with "Task → Get"): ${list}.`;
+	const note = ` Tasks already submitted for other items (fetch them with Get (Task resource)): ${list}.`;
 	const withDescription = error as Error & { description?: string | null };
 	withDescription.description = `${withDescription.description ?? ''}${note}`.trim();
 	return error;
@@ -119,9 +119,9 @@ async function editItems(this: IExecuteFunctions, keys: string[]): Promise<INode
 		} else if (earlier?.uncertainFailure) {
 			fail(
 				state,
-				new NodeOperationError(this.getNode(), `The edit was not submitted again (item ${state.itemIndex + 1})`, {
+				new NodeOperationError(this.getNode(), `The edit was not submitted again [item ${state.itemIndex + 1}]`, {
 					itemIndex: state.itemIndex,
-					description: `An earlier try of this node failed while submitting it (${earlier.uncertainFailure}), and the API may have created and billed that task. Check with "Task → Get Many" before running the item again.`,
+					description: `An earlier try of this node failed while submitting it (${earlier.uncertainFailure}), and the API may have created and billed that task. Check with Get Many (Task resource) before running the item again.`,
 				}),
 			);
 		}
@@ -257,7 +257,8 @@ async function editItems(this: IExecuteFunctions, keys: string[]): Promise<INode
 		}
 		throwIfCancelled(signal);
 		try {
-			output.push(...(await resultItemsFor(this, state.result!, state.plan!.download, state.itemIndex, continueOnFail)));
+			const result = state.plan!.simplify ? simplifiedResult(state.result!) : state.result!;
+			output.push(...(await resultItemsFor(this, result, state.plan!.output, state.itemIndex, continueOnFail)));
 		} catch (error) {
 			throw withSubmittedTasks(error as Error, states, state);
 		}
@@ -292,7 +293,7 @@ function timeoutError(ctx: IExecuteFunctions, state: ItemState, outcome: PollOut
 		`Task ${state.taskId} did not finish within ${seconds} seconds${lastSeen}`,
 		{
 			itemIndex: state.itemIndex,
-			description: `The task may still finish: Midjourney keeps working on it, and it is billed. Fetch the result later with "Task → Get" and the task ID ${state.taskId}, or raise Options → "Timeout (Seconds)".`,
+			description: `The task may still finish: Midjourney keeps working on it, and it is billed. Fetch the result later with Get (Task resource) and the task ID ${state.taskId}, or raise the option 'Timeout (Seconds)'.`,
 		},
 	);
 }
@@ -315,7 +316,7 @@ async function resumeUrlForCallbacks(ctx: IExecuteFunctions, plan: EditPlan): Pr
 			ctx.getNode(),
 			'The API cannot call back this n8n: its address is private',
 			{
-				description: `n8n's resume URL is ${new URL(resumeUrl).origin}, which Ace Data Cloud cannot reach over the internet. Set WEBHOOK_URL to n8n's public address, use "Poll Until Done" (works behind firewalls), or turn on Options → "Allow Private Callback Address" if a tunnel forwards it. Nothing was submitted.`,
+				description: `n8n's resume URL is ${new URL(resumeUrl).origin}, which Ace Data Cloud cannot reach over the internet. Make n8n's public address (its WEBHOOK_URL setting) reachable from the internet, use 'Poll Until Done' (works behind firewalls), or turn on the option 'Allow Private Callback Address' if a tunnel forwards it. Nothing was submitted.`,
 			},
 		);
 	}
@@ -340,7 +341,7 @@ async function waitForCallback(
 			json: {
 				task_id: state.taskId,
 				success: false,
-				error: `No callback arrived within ${seconds} seconds. The task may still finish: fetch it with "Task → Get" and task ID ${state.taskId}.`,
+				error: `No callback arrived within ${seconds} seconds. The task may still finish: fetch it with Get (Task resource) and task ID ${state.taskId}.`,
 			},
 			pairedItem: { item: state.itemIndex },
 		};

@@ -16,7 +16,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		try {
 			const taskId = String(this.getNodeParameter('taskId', itemIndex, '') ?? '').trim();
 			if (taskId === '') {
-				throw new NodeOperationError(this.getNode(), `"Task ID" is empty (item ${itemIndex + 1})`, {
+				throw new NodeOperationError(this.getNode(), `'Task ID' is empty [item ${itemIndex + 1}]`, {
 					itemIndex,
 					description: 'Map the task_id of a previous Midjourney Edits node, or paste one.',
 				});

@@ -22,7 +22,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		try {
 			const ids = parseTaskIds(this.getNodeParameter('taskIds', itemIndex, ''));
 			if (ids.length === 0) {
-				throw new NodeOperationError(this.getNode(), `"Task IDs" is empty (item ${itemIndex + 1})`, {
+				throw new NodeOperationError(this.getNode(), `'Task IDs' is empty [item ${itemIndex + 1}]`, {
 					itemIndex,
 					description: 'Give one or more task IDs, separated by commas or new lines.',
 				});

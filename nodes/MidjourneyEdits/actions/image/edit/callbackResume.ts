@@ -9,7 +9,7 @@ import {
 } from '../../../../shared/callbackIntake';
 import { isObject } from '../../../../shared/json';
 import { asNodeError } from '../../../../shared/nodeErrors';
-import type { DownloadImages } from '../../../../shared/resultItems';
+import { outputAndShapeOf } from './plan';
 import { firstTimeInThisProcess, forgetInThisProcess } from '../../../../shared/seenTasks';
 
 /** What the waiting execution holds for each input item (see waitForCallback in edit.operation.ts). */
@@ -38,8 +38,9 @@ export async function resumeFromCallback(this: IWebhookFunctions): Promise<IWebh
 	const current = claimedTaskId(this);
 	if (!current) return { noWebhookResponse: true };
 	const res = this.getResponseObject();
-	const options = this.getNodeParameter('options', {}) as { downloadImages?: DownloadImages };
-	const download = options.downloadImages ?? 'none';
+	const { output: resultOutput, simplify } = outputAndShapeOf(this.getNode(), (name, fallback) =>
+		this.getNodeParameter(name, fallback),
+	);
 
 	const waiting = waitingEntries(this);
 	if (!waiting) {
@@ -70,7 +71,7 @@ export async function resumeFromCallback(this: IWebhookFunctions): Promise<IWebh
 				output.push({ json: entry.passThrough, pairedItem: { item: itemIndex } });
 				continue;
 			}
-			output.push(...(await callbackItems(this, outcomes.get(entry.taskId)!, download, itemIndex)));
+			output.push(...(await callbackItems(this, outcomes.get(entry.taskId)!, resultOutput, itemIndex, simplify)));
 		}
 		return [output];
 	});

@@ -49,14 +49,14 @@ export async function prepareEditBody(
 	const { itemIndex } = plan;
 	let mask: string | undefined;
 	if (plan.mask.source === 'binary') {
-		const file = await readImageFromBinary(ctx, itemIndex, plan.mask.property, 'mask image', 'Mask Binary Field');
+		const file = await readImageFromBinary(ctx, itemIndex, plan.mask.property, 'mask image', 'Mask Input Data Field Name');
 		mask = file.data.toString('base64');
 	} else if (plan.mask.source === 'base64') {
 		// Mask format is not documented: we send raw base64 and accept a data URI by stripping it.
 		const raw = stripDataUriPrefix(plan.mask.value);
 		const decoded = decodeBase64Strict(raw);
 		if (!decoded) {
-			throw new NodeOperationError(ctx.getNode(), `"Mask (Base64)" is not valid base64 (item ${itemIndex + 1})`, {
+			throw new NodeOperationError(ctx.getNode(), `'Mask as Text' is not valid base64 [item ${itemIndex + 1}]`, {
 				itemIndex,
 				description: 'Paste the mask image encoded as base64, optionally with a "data:image/png;base64," prefix.',
 			});
@@ -69,7 +69,7 @@ export async function prepareEditBody(
 	if (plan.image.source === 'url') {
 		imageUrl = plan.image.url;
 	} else {
-		const file = await readImageFromBinary(ctx, itemIndex, plan.image.property, 'input image', 'Input Binary Field');
+		const file = await readImageFromBinary(ctx, itemIndex, plan.image.property, 'input image', 'Input Data Field Name');
 		imageUrl = await uploadFileToPlatform(ctx, file, {
 			itemIndex,
 			gate,
@@ -83,8 +83,9 @@ export async function prepareEditBody(
 		image_url: imageUrl,
 		prompt: plan.prompt,
 		mode: plan.mode,
-		split_images: plan.splitImages,
 	};
+	// The API's default is no split; asked only when the output uses the four images (see readEditPlan).
+	if (plan.splitImages) body.split_images = true;
 	if (mask !== undefined) body.mask = mask;
 	return body;
 }

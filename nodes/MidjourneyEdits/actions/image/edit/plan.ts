@@ -1,16 +1,16 @@
 import { createHash } from 'crypto';
-import type { IExecuteFunctions } from 'n8n-workflow';
+import type { IExecuteFunctions, INode } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { MIDJOURNEY_MODES } from '../../../../shared/constants';
 import { MAX_INPUT_IMAGE_BYTES } from '../../../../shared/images';
+import type { ResultOutput } from '../../../../shared/resultItems';
 import { callbackLinkKindOf, isPlainlyPrivateUrl } from '../../../../shared/callbackSignature';
 
 /** How far adaptive submission may raise the concurrency unless Options → Max Concurrency says otherwise. */
 export const DEFAULT_MAX_CONCURRENCY = 50;
 
 export type WaitMode = 'poll' | 'callback' | 'none';
-export type DownloadImages = 'none' | 'grid' | 'split';
 
 /**
  * The vendor documents no prompt limit; Midjourney prompts are short sentences, and this bounds what
@@ -24,13 +24,16 @@ export interface EditPlan {
 	image: { source: 'url'; url: string } | { source: 'binary'; property: string };
 	prompt: string;
 	mode: string;
+	/** Whether the API is asked for the four images of the grid (not for the grid file alone). */
 	splitImages: boolean;
 	mask: { source: 'none' } | { source: 'binary'; property: string } | { source: 'base64'; value: string };
 	waitMode: WaitMode;
 	callbackUrl?: string;
 	timeoutMs: number;
 	pollIntervalMs: number;
-	download: DownloadImages;
+	output: ResultOutput;
+	/** Output only the fields a user maps next, not the API's whole answer. */
+	simplify: boolean;
 	concurrency: number;
 	/** Upper bound for the adaptive submission concurrency (at least `concurrency`). */
 	maxConcurrency: number;
@@ -40,7 +43,10 @@ export interface EditPlan {
 interface EditOptions {
 	timeoutSeconds?: number;
 	pollIntervalSeconds?: number;
-	downloadImages?: string;
+	callbackUrl?: string;
+	maskBinaryPropertyName?: string;
+	maskBase64?: string;
+	simplify?: boolean;
 	concurrency?: number;
 	maxConcurrency?: number;
 	allowPrivateCallbackUrl?: boolean;
@@ -48,6 +54,37 @@ interface EditOptions {
 
 function invalid(ctx: IExecuteFunctions, itemIndex: number, message: string, description: string) {
 	return new NodeOperationError(ctx.getNode(), message, { itemIndex, description });
+}
+
+/**
+ * Whether n8n runs this node as an AI agent's tool: n8n gives the tool variant of a node a type
+ * ending in "Tool" (and hides parameters shown with `@tool` the same way).
+ */
+export function isToolCall(node: INode): boolean {
+	return node.type.endsWith('Tool');
+}
+
+const RESULT_OUTPUTS: readonly ResultOutput[] = ['grid', 'split', 'links'];
+
+/**
+ * How results are output, read the same way when polling and when a callback resumes the execution.
+ * An agent cannot read files (binary data does not reach it), so a tool call outputs simplified links.
+ */
+export function outputAndShapeOf(
+	node: INode,
+	read: (name: string, fallback: unknown) => unknown,
+	itemIndex = 0,
+): { output: ResultOutput; simplify: boolean } {
+	if (isToolCall(node)) return { output: 'links', simplify: true };
+	const output = String(read('output', 'grid')) as ResultOutput;
+	if (!RESULT_OUTPUTS.includes(output)) {
+		throw new NodeOperationError(node, `Unknown 'Output' choice: ${output} [item ${itemIndex + 1}]`, {
+			itemIndex,
+			description: "Choose 'Image File (Grid)', 'Four Image Files' or 'Links Only'.",
+		});
+	}
+	const options = (read('options', {}) ?? {}) as EditOptions;
+	return { output, simplify: options.simplify !== false };
 }
 
 function checkHttpUrl(
@@ -63,7 +100,7 @@ function checkHttpUrl(
 		throw invalid(
 			ctx,
 			itemIndex,
-			`"${field}" is not a valid URL (item ${itemIndex + 1})`,
+			`'${field}' is not a valid URL [item ${itemIndex + 1}]`,
 			`Enter a full link starting with https://, for example https://example.com/photo.jpg. Got: "${value.slice(0, 100)}".`,
 		);
 	}
@@ -71,15 +108,15 @@ function checkHttpUrl(
 		throw invalid(
 			ctx,
 			itemIndex,
-			`"${field}" must be an http(s) link (item ${itemIndex + 1})`,
-			`The link starts with "${parsed.protocol}". For a file from a previous node, set "Image Source" to "File From a Previous Node".`,
+			`'${field}' must be an http(s) link [item ${itemIndex + 1}]`,
+			`The link starts with "${parsed.protocol}". For a file from a previous node, set 'Image Source' to "File From a Previous Node".`,
 		);
 	}
 	if (parsed.username || parsed.password) {
 		throw invalid(
 			ctx,
 			itemIndex,
-			`"${field}" must not contain a user name or password (item ${itemIndex + 1})`,
+			`'${field}' must not contain a user name or password [item ${itemIndex + 1}]`,
 			'Links with credentials in them would be sent to Ace Data Cloud and Midjourney. Use a public or signed link instead.',
 		);
 	}
@@ -99,8 +136,8 @@ function numberIn(
 		throw invalid(
 			ctx,
 			itemIndex,
-			`"${field}" must be a number from ${min} to ${max} (item ${itemIndex + 1})`,
-			`Got: ${JSON.stringify(value)}. Change it under Options → ${field}.`,
+			`'${field}' must be a number from ${min} to ${max} [item ${itemIndex + 1}]`,
+			`Got: ${JSON.stringify(value)}. Change the option '${field}'.`,
 		);
 	}
 	return number;
@@ -109,7 +146,8 @@ function numberIn(
 /** Reads and validates one item's parameters; throws a NodeOperationError naming the field. */
 export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPlan {
 	const imageSource = ctx.getNodeParameter('imageSource', itemIndex, 'url') as string;
-	const waitMode = ctx.getNodeParameter('waitMode', itemIndex, 'poll') as string;
+	// An agent waits for its tool's answer: only polling hands the result back in the same call.
+	const waitMode = isToolCall(ctx.getNode()) ? 'poll' : (ctx.getNodeParameter('waitMode', itemIndex, 'poll') as string);
 	const options = ctx.getNodeParameter('options', itemIndex, {}) as EditOptions;
 
 	let image: EditPlan['image'];
@@ -119,7 +157,7 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
 			throw invalid(
 				ctx,
 				itemIndex,
-				`"Image URL" is empty (item ${itemIndex + 1})`,
+				`'Image URL' is empty [item ${itemIndex + 1}]`,
 				'Give a direct link to the image, or map one from a previous node (drag a field into "Image URL").',
 			);
 		}
@@ -127,12 +165,12 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
 	} else if (imageSource === 'binary') {
 		const property = String(ctx.getNodeParameter('binaryPropertyName', itemIndex, 'data') ?? '').trim();
 		if (property === '') {
-			throw invalid(ctx, itemIndex, `"Input Binary Field" is empty (item ${itemIndex + 1})`, 'Enter the binary field name, usually "data".');
+			throw invalid(ctx, itemIndex, `'Input Data Field Name' is empty [item ${itemIndex + 1}]`, 'Enter the binary field name, usually "data".');
 		}
 		image = { source: 'binary', property };
-		checkDeclaredFileSize(ctx, itemIndex, property, 'Input Binary Field');
+		checkDeclaredFileSize(ctx, itemIndex, property, 'Input Data Field Name');
 	} else {
-		throw invalid(ctx, itemIndex, `Unknown "Image Source": ${imageSource}`, 'Choose "Image URL" or "File From a Previous Node".');
+		throw invalid(ctx, itemIndex, `Unknown 'Image Source': ${imageSource}`, 'Choose "Image URL" or "File From a Previous Node".');
 	}
 
 	const prompt = String(ctx.getNodeParameter('prompt', itemIndex, '') ?? '').trim();
@@ -140,7 +178,7 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
 		throw invalid(
 			ctx,
 			itemIndex,
-			`"Prompt" is empty (item ${itemIndex + 1})`,
+			`'Prompt' is empty [item ${itemIndex + 1}]`,
 			'Describe what to change in the image, e.g. "the same cat, as a watercolor painting". If the prompt comes from an expression, check that the field exists in this item.',
 		);
 	}
@@ -149,7 +187,7 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
 		throw invalid(
 			ctx,
 			itemIndex,
-			`"Prompt" is too long: ${prompt.length} characters, at most ${MAX_PROMPT_LENGTH} (item ${itemIndex + 1})`,
+			`'Prompt' is too long: ${prompt.length} characters, at most ${MAX_PROMPT_LENGTH} [item ${itemIndex + 1}]`,
 			'Shorten the prompt. If it comes from an expression, check that it maps the intended field and not a whole document.',
 		);
 	}
@@ -159,37 +197,37 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
 		throw invalid(
 			ctx,
 			itemIndex,
-			`"Mode" must be fast, relax or turbo (item ${itemIndex + 1})`,
+			`'Speed' must be fast, relax or turbo [item ${itemIndex + 1}]`,
 			`Got: "${mode}".`,
 		);
 	}
 
-	const maskSource = ctx.getNodeParameter('maskSource', itemIndex, 'none') as string;
+	// The mask is optional and lives under Options: adding one of its two fields is the choice.
+	const maskProperty = String(options.maskBinaryPropertyName ?? '').trim();
+	const maskText = String(options.maskBase64 ?? '').trim();
 	let mask: EditPlan['mask'] = { source: 'none' };
-	if (maskSource === 'binary') {
-		const property = String(ctx.getNodeParameter('maskBinaryPropertyName', itemIndex, 'mask') ?? '').trim();
-		if (property === '') {
-			throw invalid(ctx, itemIndex, `"Mask Binary Field" is empty (item ${itemIndex + 1})`, 'Enter the binary field that holds the mask image.');
-		}
-		mask = { source: 'binary', property };
-		checkDeclaredFileSize(ctx, itemIndex, property, 'Mask Binary Field');
-	} else if (maskSource === 'base64') {
-		const value = String(ctx.getNodeParameter('maskBase64', itemIndex, '') ?? '').trim();
-		if (value === '') {
-			throw invalid(ctx, itemIndex, `"Mask (Base64)" is empty (item ${itemIndex + 1})`, 'Paste the mask image as base64, or choose "No Mask".');
-		}
-		mask = { source: 'base64', value };
-	} else if (maskSource !== 'none') {
-		throw invalid(ctx, itemIndex, `Unknown "Mask" choice: ${maskSource}`, 'Choose "No Mask", "File From a Previous Node" or "Base64 Text".');
+	if (maskProperty !== '' && maskText !== '') {
+		throw invalid(
+			ctx,
+			itemIndex,
+			`Two masks given [item ${itemIndex + 1}]`,
+			"Keep either 'Mask Input Data Field Name' or 'Mask as Text' under Options, not both.",
+		);
+	}
+	if (maskProperty !== '') {
+		mask = { source: 'binary', property: maskProperty };
+		checkDeclaredFileSize(ctx, itemIndex, maskProperty, 'Mask Input Data Field Name');
+	} else if (maskText !== '') {
+		mask = { source: 'base64', value: maskText };
 	}
 
 	if (!['poll', 'callback', 'none'].includes(waitMode)) {
-		throw invalid(ctx, itemIndex, `Unknown "Wait Mode": ${waitMode}`, 'Choose "Poll Until Done", "Wait for Callback" or "Don\'t Wait".');
+		throw invalid(ctx, itemIndex, `Unknown 'Wait Mode': ${waitMode}`, 'Choose "Poll Until Done", "Wait for Callback" or "Don\'t Wait".');
 	}
 	const allowPrivateCallbackUrl = options.allowPrivateCallbackUrl === true;
 	let callbackUrl: string | undefined;
 	if (waitMode === 'none') {
-		const raw = String(ctx.getNodeParameter('callbackUrl', itemIndex, '') ?? '').trim();
+		const raw = String(options.callbackUrl ?? '').trim();
 		if (raw !== '') {
 			callbackUrl = checkHttpUrl(ctx, itemIndex, 'Callback URL', raw);
 			if (callbackLinkKindOf(new URL(callbackUrl).pathname) === 'resume') {
@@ -197,7 +235,7 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
 				throw invalid(
 					ctx,
 					itemIndex,
-					`"Callback URL" must be a Midjourney Edits Trigger's URL, not a waiting execution's resume URL (item ${itemIndex + 1})`,
+					`'Callback URL' must be a Midjourney Edits Trigger's URL, not a waiting execution's resume URL [item ${itemIndex + 1}]`,
 					'Copy the Production URL of a Midjourney Edits Trigger (it contains /webhook/). To wait for the result inside this workflow, set "Wait Mode" to "Wait for Callback" instead.',
 				);
 			}
@@ -205,17 +243,18 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
 				throw invalid(
 					ctx,
 					itemIndex,
-					`"Callback URL" points to a private address the API cannot reach (item ${itemIndex + 1})`,
-					'Ace Data Cloud calls back over the internet: use n8n\'s public address (set WEBHOOK_URL), or turn on Options → "Allow Private Callback Address" if a tunnel forwards it.',
+					`'Callback URL' points to a private address the API cannot reach [item ${itemIndex + 1}]`,
+					"Ace Data Cloud calls back over the internet: use n8n's public address, or turn on the option 'Allow Private Callback Address' if a tunnel forwards it.",
 				);
 			}
 		}
 	}
 
-	const download = (options.downloadImages ?? 'none') as string;
-	if (!['none', 'grid', 'split'].includes(download)) {
-		throw invalid(ctx, itemIndex, `Unknown "Download Images" choice: ${download}`, 'Choose "Don\'t Download", "Grid Image" or "Four Split Images".');
-	}
+	const { output, simplify } = outputAndShapeOf(
+		ctx.getNode(),
+		(name, fallback) => ctx.getNodeParameter(name, itemIndex, fallback),
+		itemIndex,
+	);
 
 	const concurrency = Math.floor(numberIn(ctx, itemIndex, 'Concurrency', options.concurrency ?? 5, 1, 50));
 	const maxConcurrency = Math.floor(
@@ -226,15 +265,17 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
 		image,
 		prompt,
 		mode,
-		// Four split files need the API to split the grid.
-		splitImages: (ctx.getNodeParameter('splitImages', itemIndex, false) as boolean) || download === 'split',
+		// Four files need the split; links come with the four images' links too (sub_image_urls), which
+		// a spreadsheet or an agent can use without downloading anything. The grid file needs none.
+		splitImages: output !== 'grid',
 		mask,
 		waitMode: waitMode as WaitMode,
 		callbackUrl,
 		timeoutMs: numberIn(ctx, itemIndex, 'Timeout (Seconds)', options.timeoutSeconds ?? 600, 1, 86400) * 1000,
 		pollIntervalMs:
 			numberIn(ctx, itemIndex, 'Poll Interval (Seconds)', options.pollIntervalSeconds ?? 5, 1, 300) * 1000,
-		download: download as DownloadImages,
+		output,
+		simplify,
 		concurrency,
 		maxConcurrency: Math.max(concurrency, maxConcurrency),
 		allowPrivateCallbackUrl,
@@ -280,8 +321,8 @@ function checkDeclaredFileSize(ctx: IExecuteFunctions, itemIndex: number, proper
 		throw invalid(
 			ctx,
 			itemIndex,
-			`The file in "${property}" is too large (${(size / 1024 / 1024).toFixed(1)} MB; the limit is ${MAX_INPUT_IMAGE_BYTES / 1024 / 1024} MB) (item ${itemIndex + 1})`,
-			`Resize or compress the image first, or point "${field}" at another binary field.`,
+			`The file in "${property}" is too large (${(size / 1024 / 1024).toFixed(1)} MB; the limit is ${MAX_INPUT_IMAGE_BYTES / 1024 / 1024} MB) [item ${itemIndex + 1}]`,
+			`Resize or compress the image first, or point '${field}' at another binary field.`,
 		);
 	}
 }
