@@ -305,7 +305,7 @@ describe('callbacks inside a real n8n', () => {
 			process.stderr.write(`[e2e] simultaneous callbacks answered ${answers.map((answer) => answer.status).join(', ')}\n`);
 		});
 
-		it('ends the wait at the timeout with an item that names the task to fetch with Task → Get', async () => {
+		it('ends the wait at the timeout with an item that names the task to fetch with Get (Task resource)', async () => {
 			const timeoutSeconds = SHORT_TIMEOUT_SECONDS;
 			const { workflowId, waiting, task, submittedAt, seenWaitingAt } = timeoutRun;
 			const waitTillMs = Date.parse(String(waiting.waitTill));
@@ -327,7 +327,7 @@ describe('callbacks inside a real n8n', () => {
 				success: false,
 				error: expect.stringContaining(`No callback arrived within ${timeoutSeconds} seconds`),
 			});
-			expect(String(timedOut.error)).toContain('"Task → Get"');
+			expect(String(timedOut.error)).toContain('Get (Task resource)');
 			expect(String(timedOut.error)).toContain(task.id);
 			// The workflow went on with that item (not with the webhook's request).
 			expect(nodeOutput(finished, 'After Callback')).toEqual([{ ...timedOut, continuedAfterWait: true }]);
