@@ -4,7 +4,7 @@
  * Anchors (`find`) are short, stable lines of product code and must match exactly once; when the code
  * they name is rewritten the check reports the mutation STALE: re-anchor it on the new code.
  */
-const EDIT = 'nodes/MidjourneyEdits/actions/image/edit.operation.ts';
+const EDIT = 'nodes/MidjourneyEdits/actions/image/submitAndWait.ts';
 const RESULT_ITEMS = 'nodes/shared/resultItems.ts';
 const SEEN_TASKS = 'nodes/shared/seenTasks.ts';
 const PACING = 'nodes/shared/pacing.ts';
@@ -99,8 +99,8 @@ export const MUTATIONS = [
 		id: 'files-prepared-in-submit-loop',
 		what: 'File/mask preparation moved into the submit loop: item 1 is paid for before item 2\'s bad file fails.',
 		edits: [
-			{ file: EDIT, find: 'state.body = await prepareEditBody(this, state.plan!, gate, signal);', replace: 'state.body = {};' },
-			{ file: EDIT, find: 'const body = { ...state.body! };', replace: 'const body = { ...(await prepareEditBody(this, plan, gate, signal)) };' },
+			{ file: EDIT, find: 'state.body = await operation.prepareBody(this, state.plan!, gate, signal);', replace: 'state.body = {};' },
+			{ file: EDIT, find: 'const body = { ...state.body! };', replace: 'const body = { ...(await operation.prepareBody(this, plan, gate, signal)) };' },
 		],
 		tests: [FAULTS_TEST],
 		testName: 'prepares every item',
