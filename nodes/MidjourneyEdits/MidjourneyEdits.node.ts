@@ -11,6 +11,11 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 import { webhookMethodsWithNothingToRegister } from '../shared/webhookLifecycle';
 import { description as editDescription } from './actions/image/edit.operation';
 import { resumeFromCallback } from './actions/image/edit/callbackResume';
+import { followUpDescription } from './actions/image/followUp/description';
+import { choice as panChoice } from './actions/image/pan.operation';
+import { choice as upscaleChoice } from './actions/image/upscale.operation';
+import { choice as varyChoice } from './actions/image/vary.operation';
+import { choice as zoomOutChoice } from './actions/image/zoomOut.operation';
 import { router } from './actions/router';
 import { description as getDescription } from './actions/task/get.operation';
 import { description as getManyDescription } from './actions/task/getMany.operation';
@@ -22,7 +27,7 @@ export class MidjourneyEdits implements INodeType {
 		icon: { light: 'file:midjourney.svg', dark: 'file:midjourney.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ $parameter["resource"] === "task" ? ($parameter["operation"] === "getMany" ? "Get many tasks" : "Get task") : "Edit image" }}',
+		subtitle: '={{ $parameter["resource"] === "task" ? ($parameter["operation"] === "getMany" ? "Get many tasks" : "Get task") : ({ upscale: "Upscale image", vary: "Vary image", reroll: "Reroll image", zoomOut: "Zoom out image", pan: "Pan image" }[$parameter["operation"]] ?? "Edit image") }}',
 		description: 'Edit an image with a prompt using Midjourney (Ace Data Cloud), and look up edit tasks',
 		defaults: { name: 'Midjourney Edits' },
 		usableAsTool: true,
@@ -46,7 +51,7 @@ export class MidjourneyEdits implements INodeType {
 				type: 'options',
 				noDataExpression: true,
 				options: [
-					{ name: 'Image', value: 'image', description: 'Edit an image with a prompt' },
+					{ name: 'Image', value: 'image', description: 'Edit an image with a prompt, then upscale, vary or reroll the result' },
 					{ name: 'Task', value: 'task', description: 'Look up edit tasks by ID' },
 				],
 				default: 'image',
@@ -63,6 +68,36 @@ export class MidjourneyEdits implements INodeType {
 						value: 'edit',
 						action: 'Edit an image with a prompt',
 						description: 'Send an image and a prompt; get the edited 2x2 grid (and optionally the four images)',
+					},
+					{
+						name: 'Pan',
+						value: 'pan',
+						action: 'Pan an image',
+						description: 'Extend an upscaled image to the left, right, top or bottom; get a new 2x2 grid',
+					},
+					{
+						name: 'Reroll',
+						value: 'reroll',
+						action: 'Reroll an image',
+						description: 'Run the prompt of a 2x2 grid again; get a new grid',
+					},
+					{
+						name: 'Upscale',
+						value: 'upscale',
+						action: 'Upscale an image',
+						description: 'Make one quarter of a 2x2 grid a single larger image, or an upscaled image 2x / 4x larger',
+					},
+					{
+						name: 'Vary',
+						value: 'vary',
+						action: 'Vary an image',
+						description: 'Get four variations of one quarter of a grid, or of an upscaled image (subtle, strong, or a masked region)',
+					},
+					{
+						name: 'Zoom Out',
+						value: 'zoomOut',
+						action: 'Zoom out of an image',
+						description: 'Show more scene around an upscaled image (2x or 1.5x); get a new 2x2 grid',
 					},
 				],
 				default: 'edit',
@@ -90,6 +125,7 @@ export class MidjourneyEdits implements INodeType {
 				default: 'get',
 			},
 			...editDescription,
+			...followUpDescription([upscaleChoice, varyChoice, zoomOutChoice, panChoice]),
 			...getDescription,
 			...getManyDescription,
 		],

@@ -37,8 +37,24 @@ export function outputParameter(splitDescription: string, extra: Partial<INodePr
 	};
 }
 
-/** The fields of a finished edit a user maps next; the rest of the API's answer is behind Simplify off. */
-const SIMPLIFIED_RESULT_FIELDS = ['task_id', 'image_url', 'sub_image_urls', 'image_width', 'image_height', 'success', 'status', 'error'];
+/**
+ * The fields of a finished edit a user maps next; the rest of the API's answer is behind Simplify off.
+ * `image_id` and `actions` let a follow-up (Upscale, Vary...) chain on with no expression; `action`
+ * says which follow-up made a result.
+ */
+const SIMPLIFIED_RESULT_FIELDS = [
+	'task_id',
+	'action',
+	'image_id',
+	'image_url',
+	'sub_image_urls',
+	'image_width',
+	'image_height',
+	'actions',
+	'success',
+	'status',
+	'error',
+];
 
 export function simplifiedResult(result: IDataObject): IDataObject {
 	const simplified: IDataObject = {};
@@ -103,6 +119,7 @@ export async function resultItemsFor(
 			grid_image_url: result.image_url,
 			image_id: result.image_id,
 			success: result.success,
+			...(result.action !== undefined ? { action: result.action } : {}),
 		};
 		try {
 			const data = await downloadImageAsBinary(ctx, url, `${taskId}_${quarter}`, pairedItemIndex);

@@ -3,6 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { callbackLinkKindOf, isPlainlyPrivateUrl, signCallbackUrl } from '../../../shared/callbackSignature';
 import { CREDENTIAL_TYPE } from '../../../shared/constants';
+import type { ApiService } from '../../../shared/errors';
 import { apiFailureOf, cannotHaveBeenAccepted, taskFailureToNodeApiError } from '../../../shared/errors';
 import {
 	AdaptiveLimit,
@@ -31,6 +32,8 @@ import type { BatchPlan } from './batchPlan';
 export interface BatchOperation<Plan extends BatchPlan> {
 	/** The API path submissions go to, e.g. /midjourney/edits. */
 	path: string;
+	/** Which Midjourney API that is, for its error messages (default Edits). */
+	service?: ApiService;
 	/** What one submission is called in messages: "The edit was not submitted again". */
 	noun: string;
 	/** Reads and checks one item's parameters (no request); throws an error naming the field. */
@@ -213,6 +216,7 @@ async function runBatch(
 					gate,
 					signal,
 					maxAttempts: RATE_LIMITED_SUBMIT_ATTEMPTS,
+					service: operation.service,
 				});
 				if (typeof answer.task_id !== 'string' || answer.task_id === '') {
 					throw new NodeOperationError(this.getNode(), `The API accepted the ${operation.noun} but returned no task_id`, {
