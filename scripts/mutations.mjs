@@ -13,6 +13,8 @@ const FAULTS_TEST = 'test/workflows/editFaults.test.ts';
 const FILES_TEST = 'test/workflows/editFiles.test.ts';
 const TRIGGER_TEST = 'test/workflows/trigger.test.ts';
 const CALLBACK_TEST = 'test/workflows/editCallback.test.ts';
+const FOLLOW_UPS_TEST = 'test/workflows/followUps.test.ts';
+const FOLLOW_UP_PLAN = 'nodes/MidjourneyEdits/actions/image/followUp/plan.ts';
 
 export const MUTATIONS = [
 	// --- Issue 13: the vendor's readings --------------------------------------------------------------
@@ -204,5 +206,34 @@ export const MUTATIONS = [
 		edits: [{ file: PACING, find: 'running < limit.current && next < elements.length', replace: 'running < Infinity && next < elements.length' }],
 		tests: ['test/workflows/editBatch.test.ts'],
 		testName: 'bounded concurrency',
+	},
+	// --- Issue 17: follow-ups on a finished result (POST /midjourney/imagine) ----------------------
+	{
+		id: 'followup-offered-actions-unchecked',
+		what: "A follow-up the incoming result does not offer (Upscale 2x on a grid) is sent to the API (paid) instead of failing first.",
+		edits: [{ file: FOLLOW_UP_PLAN, find: 'checkOffered(ctx, itemIndex, imageId, action);', replace: '' }],
+		tests: [FOLLOW_UPS_TEST],
+		testName: 'Upscale 2x on a grid',
+	},
+	{
+		id: 'followup-output-names-no-action',
+		what: "A follow-up's output does not say which action made it.",
+		edits: [{ file: 'nodes/MidjourneyEdits/actions/image/followUp/operation.ts', find: 'resultFields: (plan) => ({ action: plan.action }),', replace: '' }],
+		tests: [FOLLOW_UPS_TEST],
+		testName: 'upscales quarter 2 of a grid',
+	},
+	{
+		id: 'followup-callback-action-not-from-record',
+		what: 'Wait for Callback and the trigger do not read the action from the task record.',
+		edits: [{ file: 'nodes/shared/callbackIntake.ts', find: 'const action = followUpActionOfRecord(record);', replace: 'const action = undefined as string | undefined;' }],
+		tests: [FOLLOW_UPS_TEST],
+		testName: "follow-up's callback starts it",
+	},
+	{
+		id: 'followup-simplify-drops-image-id',
+		what: "The Edit's simplified output loses image_id, so Edit -> Upscale needs an expression.",
+		edits: [{ file: RESULT_ITEMS, find: "\t'action',\n\t'image_id',\n", replace: "\t'action',\n" }],
+		tests: [FOLLOW_UPS_TEST],
+		testName: 'Edit → Upscale',
 	},
 ];
