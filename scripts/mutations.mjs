@@ -101,8 +101,8 @@ export const MUTATIONS = [
 		id: 'files-prepared-in-submit-loop',
 		what: 'File/mask preparation moved into the submit loop: item 1 is paid for before item 2\'s bad file fails.',
 		edits: [
-			{ file: EDIT, find: 'state.body = await operation.prepareBody(this, state.plan!, gate, signal);', replace: 'state.body = {};' },
-			{ file: EDIT, find: 'const body = { ...state.body! };', replace: 'const body = { ...(await operation.prepareBody(this, plan, gate, signal)) };' },
+			{ file: EDIT, find: 'state.body = await operation.prepareBody(ctx, state.plan!, gate, signal);', replace: 'state.body = {};' },
+			{ file: EDIT, find: 'const body = { ...state.body! };', replace: 'const body = { ...(await operation.prepareBody(ctx, plan, gate, signal)) };' },
 		],
 		tests: [FAULTS_TEST],
 		testName: 'prepares every item',
