@@ -232,7 +232,7 @@ export const MUTATIONS = [
 	{
 		id: 'followup-simplify-drops-image-id',
 		what: "The Edit's simplified output loses image_id, so Edit -> Upscale needs an expression.",
-		edits: [{ file: RESULT_ITEMS, find: "\t'action',\n\t'image_id',\n", replace: "\t'action',\n" }],
+		edits: [{ file: RESULT_ITEMS, find: "\t'image_id',\n\t'actions',\n", replace: "\t'actions',\n" }],
 		tests: [FOLLOW_UPS_TEST],
 		testName: 'Edit → Upscale',
 	},

@@ -37,14 +37,14 @@ const operations = () =>
 		.options as Array<{ value: string; action?: string }>);
 
 describe('follow-up operations in the node panel', () => {
-	it('are actions of the Image resource, in sentence case', () => {
+	it('are actions of the Image resource, in sentence case without articles (as issue 15 names them)', () => {
 		const actions = Object.fromEntries(operations().map((option) => [option.value, option.action]));
 		expect(actions).toMatchObject({
-			upscale: 'Upscale an image',
-			vary: 'Vary an image',
-			reroll: 'Reroll an image',
-			zoomOut: 'Zoom out of an image',
-			pan: 'Pan an image',
+			upscale: 'Upscale image',
+			vary: 'Vary image',
+			reroll: 'Reroll image',
+			zoomOut: 'Zoom out image',
+			pan: 'Pan image',
 		});
 	});
 

@@ -275,7 +275,7 @@ async function runBatch<Plan extends BatchPlan>(
 		const outcome = outcomes.get(state.taskId!);
 		if (!outcome || state.error) continue;
 		if (outcome.state === 'succeeded') {
-			state.result = outcome.result && withResultFields(operation, state.plan!, outcome.result);
+			state.result = outcome.result;
 		} else if (outcome.state === 'failed') {
 			state.result = undefined;
 			state.error = taskFailureToNodeApiError(ctx.getNode(), state.taskId!, outcome.error ?? {}, state.itemIndex);
@@ -296,7 +296,9 @@ async function runBatch<Plan extends BatchPlan>(
 		}
 		throwIfCancelled(signal);
 		try {
-			const result = state.plan!.simplify ? simplifiedResult(state.result!) : state.result!;
+			const shaped = state.plan!.simplify ? simplifiedResult(state.result!) : state.result!;
+			// The operation's own fields (a follow-up's action) come out with or without Simplify.
+			const result = withResultFields(operation, state.plan!, shaped);
 			output.push(...(await resultItemsFor(ctx, result, state.plan!.output, state.itemIndex, continueOnFail)));
 		} catch (error) {
 			throw withSubmittedTasks(error as Error, states, state);
