@@ -11,6 +11,11 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 import { webhookMethodsWithNothingToRegister } from '../shared/webhookLifecycle';
 import { description as editDescription } from './actions/image/edit.operation';
 import { resumeFromCallback } from './actions/image/edit/callbackResume';
+import { followUpDescription } from './actions/image/followUp/description';
+import { choice as panChoice } from './actions/image/pan.operation';
+import { choice as upscaleChoice } from './actions/image/upscale.operation';
+import { choice as varyChoice } from './actions/image/vary.operation';
+import { choice as zoomOutChoice } from './actions/image/zoomOut.operation';
 import { router } from './actions/router';
 import { description as getDescription } from './actions/task/get.operation';
 import { description as getManyDescription } from './actions/task/getMany.operation';
@@ -46,7 +51,7 @@ export class MidjourneyEdits implements INodeType {
 				type: 'options',
 				noDataExpression: true,
 				options: [
-					{ name: 'Image', value: 'image', description: 'Edit an image with a prompt' },
+					{ name: 'Image', value: 'image', description: 'Edit an image with a prompt, then upscale, vary or reroll the result' },
 					{ name: 'Task', value: 'task', description: 'Look up edit tasks by ID' },
 				],
 				default: 'image',
@@ -63,6 +68,36 @@ export class MidjourneyEdits implements INodeType {
 						value: 'edit',
 						action: 'Edit an image with a prompt',
 						description: 'Send an image and a prompt; get the edited 2x2 grid (and optionally the four images)',
+					},
+					{
+						name: 'Pan',
+						value: 'pan',
+						action: 'Pan image',
+						description: 'Extend an upscaled image to the left, right, top or bottom; get a new 2x2 grid',
+					},
+					{
+						name: 'Reroll',
+						value: 'reroll',
+						action: 'Reroll image',
+						description: 'Run the prompt of a 2x2 grid again; get a new grid',
+					},
+					{
+						name: 'Upscale',
+						value: 'upscale',
+						action: 'Upscale image',
+						description: 'Make one quarter of a 2x2 grid a single larger image, or an upscaled image 2x / 4x larger',
+					},
+					{
+						name: 'Vary',
+						value: 'vary',
+						action: 'Vary image',
+						description: 'Get four variations of one quarter of a grid, or of an upscaled image (subtle, strong, or a masked region)',
+					},
+					{
+						name: 'Zoom Out',
+						value: 'zoomOut',
+						action: 'Zoom out image',
+						description: 'Show more scene around an upscaled image (2x or 1.5x); get a new 2x2 grid',
 					},
 				],
 				default: 'edit',
@@ -90,6 +125,7 @@ export class MidjourneyEdits implements INodeType {
 				default: 'get',
 			},
 			...editDescription,
+			...followUpDescription([upscaleChoice, varyChoice, zoomOutChoice, panChoice]),
 			...getDescription,
 			...getManyDescription,
 		],

@@ -20,6 +20,12 @@ export interface ApiFailure {
  */
 export type RequestStage = 'submit' | 'read' | 'upload' | 'download';
 
+/**
+ * Which Midjourney API a request went to: Edits, or Imagine (the follow-up actions). The platform
+ * may list them as separate services, each acquired on its own (contract: an assumption).
+ */
+export type ApiService = 'edits' | 'imagine';
+
 /** Network failures where the request can never have reached the API, so re-sending is safe. */
 const NEVER_DELIVERED_NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 
@@ -121,6 +127,7 @@ export function explainApiFailure(
 	failure: ApiFailure,
 	stage: RequestStage,
 	attempts = 1,
+	service: ApiService = 'edits',
 ): { message: string; description: string } {
 	const status = failure.status;
 	const said = apiSaid(failure);
@@ -139,6 +146,13 @@ export function explainApiFailure(
 	}
 	const tokenProblem = explainTokenProblem(failure, stage, said);
 	if (tokenProblem) return tokenProblem;
+	if (failure.code === 'no_api' && service === 'imagine') {
+		// ASSUMPTION (contract): follow-ups go to the Midjourney Imagine API, which may need its own acquisition.
+		return {
+			message: 'The Midjourney Imagine service is not enabled for this Ace Data Cloud application',
+			description: `The API answered 'no_api' to a follow-up action (Upscale, Vary, Reroll, Zoom Out, Pan), which goes through the Midjourney Imagine API. In the Ace Data Cloud console (${CONSOLE_URL}), open the Midjourney Imagine service and acquire (apply for) it for the application your API Token belongs to, or use a token of an application that has it. Nothing was billed.${said}`,
+		};
+	}
 	if (failure.code === 'no_api') {
 		return {
 			message: 'The Midjourney service is not enabled for this Ace Data Cloud application',
@@ -223,9 +237,9 @@ export function failureToNodeApiError(
 	node: INode,
 	failure: ApiFailure,
 	stage: RequestStage,
-	options: { itemIndex?: number; attempts?: number; prefix?: string } = {},
+	options: { itemIndex?: number; attempts?: number; prefix?: string; service?: ApiService } = {},
 ): NodeApiError {
-	const { message, description } = explainApiFailure(failure, stage, options.attempts);
+	const { message, description } = explainApiFailure(failure, stage, options.attempts, options.service);
 	const errorResponse: IDataObject = {
 		status: failure.status ?? null,
 		// Not `code`/`error_code`: n8n reads those as a status and swaps network codes for its own text.

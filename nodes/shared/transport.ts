@@ -19,7 +19,7 @@ import {
 	DEFAULT_PLATFORM_BASE_URL,
 	FILES_PATH,
 } from './constants';
-import type { ApiFailure, RequestStage } from './errors';
+import type { ApiFailure, ApiService, RequestStage } from './errors';
 import { cannotHaveBeenAccepted, failureToNodeApiError, isTransient } from './errors';
 import { isObject } from './json';
 import type { RateLimitGate } from './pacing';
@@ -36,6 +36,8 @@ export interface AceRequestOptions {
 	maxAttempts?: number;
 	/** Prefix for error messages, naming the step (e.g. "Uploading the input image failed"). */
 	errorPrefix?: string;
+	/** Which Midjourney API the request goes to, for what its errors tell the user (default Edits). */
+	service?: ApiService;
 }
 
 const REQUEST_TIMEOUT_MS = 60_000;
@@ -181,6 +183,7 @@ async function sendWithRetries(
 				itemIndex: options.itemIndex,
 				attempts: attempt,
 				prefix: options.errorPrefix,
+				service: options.service,
 			});
 		}
 		const waitMs = failure.status === 429 ? waitAfterRateLimitMs(failure, attempt) : (retryAfterMs ?? backoffMs(attempt));

@@ -4,7 +4,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { assertImage, decodeBase64Strict, stripDataUriPrefix } from '../../../../shared/images';
 import type { RateLimitGate } from '../../../../shared/pacing';
 import { uploadFileToPlatform } from '../../../../shared/transport';
-import type { EditPlan } from './plan';
+import type { EditPlan, MaskInput } from './plan';
 
 async function readImageFromBinary(
 	ctx: IExecuteFunctions,
@@ -36,6 +36,30 @@ async function readImageFromBinary(
 }
 
 /**
+ * The mask as the API takes it: raw base64 (the format is not documented: we send raw base64 and
+ * accept a data URI by stripping it). Undefined without a mask. Used by Edit and by Vary Region.
+ */
+export async function maskForRequest(ctx: IExecuteFunctions, itemIndex: number, mask: MaskInput): Promise<string | undefined> {
+	if (mask.source === 'binary') {
+		const file = await readImageFromBinary(ctx, itemIndex, mask.property, 'mask image', 'Mask Input Data Field Name');
+		return file.data.toString('base64');
+	}
+	if (mask.source === 'base64') {
+		const raw = stripDataUriPrefix(mask.value);
+		const decoded = decodeBase64Strict(raw);
+		if (!decoded) {
+			throw new NodeOperationError(ctx.getNode(), `'Mask as Text' is not valid base64 [item ${itemIndex + 1}]`, {
+				itemIndex,
+				description: 'Paste the mask image encoded as base64, optionally with a "data:image/png;base64," prefix.',
+			});
+		}
+		assertImage(ctx, decoded, 'mask in "Mask (Base64)"', 'The mask must be a PNG, JPEG, WebP or GIF image: white = change, black = keep.', itemIndex);
+		return raw;
+	}
+	return undefined;
+}
+
+/**
  * Turns an item's image and mask into what the API takes: an image URL (uploading a binary image
  * to the platform first) and a raw base64 mask. Runs for every item before any paid submission,
  * so a bad file fails early.
@@ -47,23 +71,7 @@ export async function prepareEditBody(
 	signal?: AbortSignal,
 ): Promise<IDataObject> {
 	const { itemIndex } = plan;
-	let mask: string | undefined;
-	if (plan.mask.source === 'binary') {
-		const file = await readImageFromBinary(ctx, itemIndex, plan.mask.property, 'mask image', 'Mask Input Data Field Name');
-		mask = file.data.toString('base64');
-	} else if (plan.mask.source === 'base64') {
-		// Mask format is not documented: we send raw base64 and accept a data URI by stripping it.
-		const raw = stripDataUriPrefix(plan.mask.value);
-		const decoded = decodeBase64Strict(raw);
-		if (!decoded) {
-			throw new NodeOperationError(ctx.getNode(), `'Mask as Text' is not valid base64 [item ${itemIndex + 1}]`, {
-				itemIndex,
-				description: 'Paste the mask image encoded as base64, optionally with a "data:image/png;base64," prefix.',
-			});
-		}
-		assertImage(ctx, decoded, 'mask in "Mask (Base64)"', 'The mask must be a PNG, JPEG, WebP or GIF image: white = change, black = keep.', itemIndex);
-		mask = raw;
-	}
+	const mask = await maskForRequest(ctx, itemIndex, plan.mask);
 
 	let imageUrl: string;
 	if (plan.image.source === 'url') {
