@@ -37,8 +37,23 @@ export function outputParameter(splitDescription: string, extra: Partial<INodePr
 	};
 }
 
-/** The fields of a finished edit a user maps next; the rest of the API's answer is behind Simplify off. */
-const SIMPLIFIED_RESULT_FIELDS = ['task_id', 'image_url', 'sub_image_urls', 'image_width', 'image_height', 'success', 'status', 'error'];
+/**
+ * The fields of a finished edit a user maps next, most used first (n8n's Simplify: at most 10, flat);
+ * the rest of the API's answer is behind Simplify off. `image_id` and `actions` are what a follow-up
+ * (upscale, variation, reroll) needs. Task → Get / Get Many use the same list (actions/task/recordOutput.ts).
+ */
+const SIMPLIFIED_RESULT_FIELDS = [
+	'task_id',
+	'status',
+	'image_url',
+	'sub_image_urls',
+	'image_width',
+	'image_height',
+	'image_id',
+	'actions',
+	'success',
+	'error',
+];
 
 export function simplifiedResult(result: IDataObject): IDataObject {
 	const simplified: IDataObject = {};

@@ -119,7 +119,7 @@ describe('vendor readings inside a real n8n', () => {
 		});
 		const response = await n8n.callWebhook(webhookPath, { ids: ids.join(',') });
 		expect(response.status).toBe(200);
-		expect(items(response).map((item) => [item.id, item.status])).toEqual(ids.map((id) => [id, 'succeeded']));
+		expect(items(response).map((item) => [item.task_id, item.status])).toEqual(ids.map((id) => [id, 'succeeded']));
 		expect(fake.tasksRequestsFor('retrieve_batch').map((entry) => (entry.body as { ids: string[] }).ids.length)).toEqual([4, 2]);
 	});
 

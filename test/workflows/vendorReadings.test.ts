@@ -160,7 +160,7 @@ describe('pages', () => {
 	it('Task Get reads a null body as "no such task" at once, not as an unreadable answer after retries', async () => {
 		fake.faults.unknownAsNull = true;
 		const result = await runLookup({ operation: 'get' }, [{ json: { taskId: 'ghost' } }]);
-		expect(result.error?.message).toBe('No task with ID "ghost"');
+		expect(result.error?.message).toBe("No task with ID 'ghost' [item 1]");
 		expect(fake.tasksRequestsFor('retrieve')).toHaveLength(1);
 	});
 
