@@ -143,7 +143,7 @@ export const MUTATIONS = [
 	{
 		id: 'grid-note-removed',
 		what: 'A failed split image no longer says the grid can still be downloaded.',
-		edits: [{ file: RESULT_ITEMS, find: 'can still be downloaded: choose "Grid Image" to get it.', replace: 'is there.' }],
+		edits: [{ file: RESULT_ITEMS, find: "can still be downloaded: choose 'Image File (Grid)' under 'Output' to get it.", replace: 'is there.' }],
 		tests: [FILES_TEST],
 		testName: 'grid can still be downloaded',
 	},

@@ -186,7 +186,7 @@ async function editItems(this: IExecuteFunctions, keys: string[]): Promise<INode
 					maxAttempts: RATE_LIMITED_SUBMIT_ATTEMPTS,
 				});
 				if (typeof answer.task_id !== 'string' || answer.task_id === '') {
-					throw new NodeOperationError(this.getNode(), 'The API accepted the edit but returned no task_id', {
+					throw new NodeOperationError(this.getNode(), `The API accepted the edit but returned no task_id [item ${state.itemIndex + 1}]`, {
 						itemIndex: state.itemIndex,
 						description: `The answer was: ${JSON.stringify(answer).slice(0, 300)}`,
 					});
@@ -290,7 +290,7 @@ function timeoutError(ctx: IExecuteFunctions, state: ItemState, outcome: PollOut
 		seen === 'not_found' ? ' (the API no longer knows this task ID)' : seen ? ` (last seen: ${seen})` : '';
 	return new NodeOperationError(
 		ctx.getNode(),
-		`Task ${state.taskId} did not finish within ${seconds} seconds${lastSeen}`,
+		`Task ${state.taskId} did not finish within ${seconds} seconds${lastSeen} [item ${state.itemIndex + 1}]`,
 		{
 			itemIndex: state.itemIndex,
 			description: `The task may still finish: Midjourney keeps working on it, and it is billed. Fetch the result later with Get (Task resource) and the task ID ${state.taskId}, or raise the option 'Timeout (Seconds)'.`,
@@ -308,7 +308,7 @@ async function resumeUrlForCallbacks(ctx: IExecuteFunctions, plan: EditPlan): Pr
 	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', plan.itemIndex) ?? '');
 	if (!/^https?:\/\//.test(resumeUrl)) {
 		throw new NodeOperationError(ctx.getNode(), 'n8n did not provide a resume URL for this execution', {
-			description: 'Wait for Callback needs n8n\'s waiting webhooks. Use "Poll Until Done" instead.',
+			description: "'Wait for Callback' needs n8n's waiting webhooks. Set 'Wait Mode' to 'Poll Until Done' instead.",
 		});
 	}
 	if (!plan.allowPrivateCallbackUrl && isPlainlyPrivateUrl(resumeUrl)) {

@@ -8,7 +8,7 @@ function simplifyFor(operation: 'get' | 'getMany'): INodeProperties {
 		type: 'boolean',
 		default: true,
 		description:
-			"Whether to return a simplified version of the response instead of the raw data. Simplified: task_id, status, image_url, sub_image_urls, image_width, image_height, image_id, actions, and the error of a failed task. Off: the API's whole task record.",
+			"Whether to return a simplified version of the response instead of the raw data. Simplified: task_id, status, image_url, sub_image_urls, image_width, image_height, image_id, actions, and the error of a failed task. Defaults to on.",
 		displayOptions: { show: { resource: ['task'], operation: [operation] } },
 	};
 }

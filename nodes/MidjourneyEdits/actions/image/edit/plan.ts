@@ -109,7 +109,7 @@ function checkHttpUrl(
 			ctx,
 			itemIndex,
 			`'${field}' must be an http(s) link [item ${itemIndex + 1}]`,
-			`The link starts with "${parsed.protocol}". For a file from a previous node, set 'Image Source' to "File From a Previous Node".`,
+			`The link starts with "${parsed.protocol}". For a file from a previous node, set 'Image Source' to 'File From a Previous Node'.`,
 		);
 	}
 	if (parsed.username || parsed.password) {
@@ -158,19 +158,19 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
 				ctx,
 				itemIndex,
 				`'Image URL' is empty [item ${itemIndex + 1}]`,
-				'Give a direct link to the image, or map one from a previous node (drag a field into "Image URL").',
+				"Give a direct link to the image, or map one from a previous node (drag a field into 'Image URL').",
 			);
 		}
 		image = { source: 'url', url: checkHttpUrl(ctx, itemIndex, 'Image URL', raw) };
 	} else if (imageSource === 'binary') {
 		const property = String(ctx.getNodeParameter('binaryPropertyName', itemIndex, 'data') ?? '').trim();
 		if (property === '') {
-			throw invalid(ctx, itemIndex, `'Input Data Field Name' is empty [item ${itemIndex + 1}]`, 'Enter the binary field name, usually "data".');
+			throw invalid(ctx, itemIndex, `'Input Data Field Name' is empty [item ${itemIndex + 1}]`, "Enter the binary field name, usually 'data'.");
 		}
 		image = { source: 'binary', property };
 		checkDeclaredFileSize(ctx, itemIndex, property, 'Input Data Field Name');
 	} else {
-		throw invalid(ctx, itemIndex, `Unknown 'Image Source': ${imageSource}`, 'Choose "Image URL" or "File From a Previous Node".');
+		throw invalid(ctx, itemIndex, `Unknown 'Image Source': ${imageSource} [item ${itemIndex + 1}]`, "Choose 'Image URL' or 'File From a Previous Node'.");
 	}
 
 	const prompt = String(ctx.getNodeParameter('prompt', itemIndex, '') ?? '').trim();
@@ -222,7 +222,7 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
 	}
 
 	if (!['poll', 'callback', 'none'].includes(waitMode)) {
-		throw invalid(ctx, itemIndex, `Unknown 'Wait Mode': ${waitMode}`, 'Choose "Poll Until Done", "Wait for Callback" or "Don\'t Wait".');
+		throw invalid(ctx, itemIndex, `Unknown 'Wait Mode': ${waitMode} [item ${itemIndex + 1}]`, "Choose 'Poll Until Done', 'Wait for Callback' or 'Don't Wait'.");
 	}
 	const allowPrivateCallbackUrl = options.allowPrivateCallbackUrl === true;
 	let callbackUrl: string | undefined;
@@ -236,7 +236,7 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
 					ctx,
 					itemIndex,
 					`'Callback URL' must be a Midjourney Edits Trigger's URL, not a waiting execution's resume URL [item ${itemIndex + 1}]`,
-					'Copy the Production URL of a Midjourney Edits Trigger (it contains /webhook/). To wait for the result inside this workflow, set "Wait Mode" to "Wait for Callback" instead.',
+					"Copy the Production URL of a Midjourney Edits Trigger (it contains /webhook/). To wait for the result inside this workflow, set 'Wait Mode' to 'Wait for Callback' instead.",
 				);
 			}
 			if (!allowPrivateCallbackUrl && isPlainlyPrivateUrl(callbackUrl)) {
@@ -321,7 +321,7 @@ function checkDeclaredFileSize(ctx: IExecuteFunctions, itemIndex: number, proper
 		throw invalid(
 			ctx,
 			itemIndex,
-			`The file in "${property}" is too large (${(size / 1024 / 1024).toFixed(1)} MB; the limit is ${MAX_INPUT_IMAGE_BYTES / 1024 / 1024} MB) [item ${itemIndex + 1}]`,
+			`The file in '${property}' is too large (${(size / 1024 / 1024).toFixed(1)} MB; the limit is ${MAX_INPUT_IMAGE_BYTES / 1024 / 1024} MB) [item ${itemIndex + 1}]`,
 			`Resize or compress the image first, or point '${field}' at another binary field.`,
 		);
 	}
