@@ -58,9 +58,9 @@ describe('copy (ux-guidelines.md "Copy", node-ui-design.md "UI text style")', ()
 		expect(names.filter((name) => !isTitleCase(name))).toEqual([]);
 	});
 
-	it('ends a tooltip of one sentence without a period and one of several sentences with one', () => {
+	it('ends a tooltip or info box of one sentence without a period and one of several sentences with one', () => {
 		const tooltips = [
-			...allProperties().filter((property) => property.type !== 'notice').map((property) => property.description),
+			...allProperties().map((property) => (property.type === 'notice' ? property.displayName : property.description)),
 			...optionLists().flatMap((property) => optionsOf(property).map((option) => option.description)),
 		].filter((text): text is string => typeof text === 'string' && text !== '');
 		const wrong = tooltips.filter((text) => (sentenceCount(text) > 1) !== text.endsWith('.'));
