@@ -170,7 +170,7 @@ function everyNodeWorkflow(credential: CreatedCredential): WorkflowFixture {
 				'Get Many Tasks',
 				ACTION_TYPE,
 				[780, 0],
-				{ resource: 'task', operation: 'getMany', taskIds: '={{ $json.id }}' },
+				{ resource: 'task', operation: 'getMany', taskIds: '={{ $json.task_id }}' },
 				credential,
 			),
 			node('Edit Image (Wait for Callback)', ACTION_TYPE, [260, 220], edit('callback'), credential),
