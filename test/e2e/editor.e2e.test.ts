@@ -350,12 +350,12 @@ describe("n8n's editor shows the package (headless Chromium)", () => {
 	});
 
 	it("shows subtitles that say what the node's name does not (Title Case, never the name again)", async () => {
-		/** The lines under a canvas node's icon: its name, then its subtitle if it has one. */
+		/** The lines under a canvas node's icon: its name, then its subtitle if it has one (not n8n's run button of a trigger). */
 		const captions = async (name: string) =>
 			(await canvasNode(name).innerText())
 				.split('\n')
 				.map((line) => line.trim())
-				.filter((line) => line !== '');
+				.filter((line) => line !== '' && line !== 'Execute workflow');
 		await openWorkflow(firstEdit);
 		await eventually(async () => expect(await captions('Edit Image')).toEqual(['Edit Image', 'Poll Until Done']));
 		await openWorkflow(everyNode);
