@@ -17,6 +17,27 @@ const FOLLOW_UPS_TEST = 'test/workflows/followUps.test.ts';
 const FOLLOW_UP_PLAN = 'nodes/MidjourneyEdits/actions/image/followUp/plan.ts';
 
 export const MUTATIONS = [
+	// --- Issue 15: what a no-code user sees -----------------------------------------------------------
+	{
+		id: 'ux-task-simplify-ignored',
+		what: 'Task → Get Many outputs the raw record whatever Simplify says.',
+		edits: [
+			{
+				file: 'nodes/MidjourneyEdits/actions/task/getMany.operation.ts',
+				find: 'const json: IDataObject = simplify ? simplifiedTaskRecord(record, id) : taskRecordForOutput(record, id);',
+				replace: 'const json: IDataObject = taskRecordForOutput(record, id);',
+			},
+		],
+		tests: ['test/workflows/taskOutput.test.ts'],
+		testName: 'Get Many gives',
+	},
+	{
+		id: 'ux-item-suffix-dropped',
+		what: "API errors no longer end in n8n's [item N].",
+		edits: [{ file: 'nodes/shared/errors.ts', find: "return itemIndex === undefined ? '' : ` [item ${itemIndex + 1}]`;", replace: "return '';" }],
+		tests: [FAULTS_TEST],
+		testName: '401',
+	},
 	// --- Issue 13: the vendor's readings --------------------------------------------------------------
 	{
 		id: 'vendor-progress-below-100-is-final',

@@ -27,7 +27,10 @@ export class MidjourneyEdits implements INodeType {
 		icon: { light: 'file:midjourney.svg', dark: 'file:midjourney.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ $parameter["resource"] === "task" ? ($parameter["operation"] === "getMany" ? "Get many tasks" : "Get task") : "Edit image" }}',
+		// n8n names a new node after its action ("Edit image with prompt", "Get task"), so the subtitle says what
+		// the name does not: how an edit or a follow-up waits (an agent's tool always polls). Nothing for a task lookup.
+		subtitle:
+			'={{ ($parameter["resource"] ?? "image") === "image" ? ({ callback: "Wait for Callback", none: "Don\'t Wait" }[$parameter["waitMode"]] ?? "Poll Until Done") : "" }}',
 		description: 'Edit an image with a prompt using Midjourney (Ace Data Cloud), and look up edit tasks',
 		defaults: { name: 'Midjourney Edits' },
 		usableAsTool: true,
@@ -66,7 +69,7 @@ export class MidjourneyEdits implements INodeType {
 					{
 						name: 'Edit',
 						value: 'edit',
-						action: 'Edit an image with a prompt',
+						action: 'Edit image with prompt',
 						description: 'Send an image and a prompt; get the edited 2x2 grid (and optionally the four images)',
 					},
 					{
@@ -112,14 +115,14 @@ export class MidjourneyEdits implements INodeType {
 					{
 						name: 'Get',
 						value: 'get',
-						action: 'Get a task',
-						description: 'Get one edit task: its status and, once finished, its result',
+						action: 'Get task',
+						description: 'Retrieve an edit task by its ID: its status and, once finished, its result',
 					},
 					{
 						name: 'Get Many',
 						value: 'getMany',
 						action: 'Get many tasks',
-						description: 'Get several edit tasks by ID in one request',
+						description: 'Retrieve a list of edit tasks by their IDs, in one request',
 					},
 				],
 				default: 'get',

@@ -2,6 +2,7 @@ import type { IDataObject, INodeExecutionData, INodeProperties } from 'n8n-workf
 import { NodeApiError } from 'n8n-workflow';
 
 import type { DownloadContext } from './images';
+import { itemSuffix } from './errors';
 import { asNodeError } from './nodeErrors';
 import { describeUrl, downloadImageAsBinary, MAX_SUB_IMAGES, quarterPosition } from './images';
 
@@ -19,12 +20,12 @@ export function outputParameter(splitDescription: string, extra: Partial<INodePr
 		type: 'options',
 		noDataExpression: true,
 		options: [
+			{ name: 'Four Image Files', value: 'split', description: splitDescription },
 			{
 				name: 'Image File (Grid)',
 				value: 'grid',
 				description: "The edited image as a file in the output's 'data' field, ready for Google Drive, email or a form",
 			},
-			{ name: 'Four Image Files', value: 'split', description: splitDescription },
 			{
 				name: 'Links Only',
 				value: 'links',
@@ -139,7 +140,7 @@ function missingLinkError(ctx: DownloadContext, field: string, itemIndex: number
 		ctx.getNode(),
 		{ field },
 		{
-			message: `The result has no ${field} to download`,
+			message: `The result has no ${field} to download${itemSuffix(itemIndex)}`,
 			description:
 				field === 'sub_image_urls'
 					? "The API did not split the grid for this task. Choose 'Image File (Grid)' under 'Output' to get the whole grid."
@@ -171,7 +172,9 @@ async function explainSplitFailure(
 		ctx.getNode(),
 		{ quarter, task_id: String(result.task_id ?? '') },
 		{
-			message: `Downloading image ${quarter} of 4 (${quarterPosition(quarter)}) failed: ${errorMessageOf(error).replace(/^Downloading the result image failed: /, '')}`,
+			message: `Downloading image ${quarter} of 4 (${quarterPosition(quarter)}) failed: ${errorMessageOf(error)
+				.replace(/^Downloading the result image failed: /, '')
+				.replace(/ \[item \d+\]$/, '')}${itemSuffix(itemIndex)}`,
 			description: `Task ${String(result.task_id ?? '')}.${gridNote}`,
 			itemIndex,
 		},

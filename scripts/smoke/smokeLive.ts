@@ -324,7 +324,7 @@ export async function runSmokeLive(options: SmokeOptions): Promise<number> {
 					const ack = firstItem((await n8n.callWebhook(submitHook, { imageUrl: options.imageUrl, prompt: options.prompt })).body);
 					const taskId = ack?.task_id as string | undefined;
 					for (const line of formatDifferences('node output vs edits-async-ack.json', diffShape(ack, example('edits-async-ack.json')))) say(line);
-					const getHook = await deploy('edit-via-webhook', { WAIT_MODE: 'none', ON_ERROR: 'continueRegularOutput' }, { resource: 'task', operation: 'get', taskId: '={{ $json.body.taskId }}' });
+					const getHook = await deploy('edit-via-webhook', { WAIT_MODE: 'none', ON_ERROR: 'continueRegularOutput' }, { resource: 'task', operation: 'get', taskId: '={{ $json.body.taskId }}', simplify: false });
 					let record: Record<string, unknown> | undefined;
 					const statuses: string[] = [];
 					while (taskId && Date.now() - startedAt < options.timeoutSeconds * 1000) {

@@ -39,6 +39,8 @@ describe('Edit output', () => {
 		expect(item.binary?.data?.mimeType).toBe('image/png');
 		expect(Object.keys(item.json).every((key) => SIMPLIFIED_KEYS.includes(key))).toBe(true);
 		expect(item.json).toMatchObject({ task_id: expect.any(String), image_url: expect.any(String), image_width: 960 });
+		// What a follow-up (upscale, variation) needs from the result stays in the simplified output.
+		expect(item.json).toMatchObject({ image_id: expect.any(String), actions: expect.arrayContaining(['upscale1']) });
 		// The grid needs no split: the API is not asked for one.
 		expect(submitBodies()[0]).not.toHaveProperty('split_images');
 	});

@@ -98,7 +98,7 @@ export function checkHttpUrl(
 			ctx,
 			itemIndex,
 			`'${field}' must be an http(s) link [item ${itemIndex + 1}]`,
-			`The link starts with "${parsed.protocol}". For a file from a previous node, set 'Image Source' to "File From a Previous Node".`,
+			`The link starts with "${parsed.protocol}". For a file from a previous node, set 'Image Source' to 'File From a Previous Node'.`,
 		);
 	}
 	if (parsed.username || parsed.password) {
@@ -155,7 +155,7 @@ export function readWaitMode(ctx: IExecuteFunctions, itemIndex: number): string 
 export function readBatchPlan(ctx: IExecuteFunctions, itemIndex: number, waitMode: string): BatchPlan {
 	const options = ctx.getNodeParameter('options', itemIndex, {}) as BatchOptions;
 	if (!['poll', 'callback', 'none'].includes(waitMode)) {
-		throw invalid(ctx, itemIndex, `Unknown 'Wait Mode': ${waitMode}`, 'Choose "Poll Until Done", "Wait for Callback" or "Don\'t Wait".');
+		throw invalid(ctx, itemIndex, `Unknown 'Wait Mode': ${waitMode} [item ${itemIndex + 1}]`, "Choose 'Poll Until Done', 'Wait for Callback' or 'Don't Wait'.");
 	}
 	const allowPrivateCallbackUrl = options.allowPrivateCallbackUrl === true;
 	let callbackUrl: string | undefined;
@@ -169,7 +169,7 @@ export function readBatchPlan(ctx: IExecuteFunctions, itemIndex: number, waitMod
 					ctx,
 					itemIndex,
 					`'Callback URL' must be a Midjourney Edits Trigger's URL, not a waiting execution's resume URL [item ${itemIndex + 1}]`,
-					'Copy the Production URL of a Midjourney Edits Trigger (it contains /webhook/). To wait for the result inside this workflow, set "Wait Mode" to "Wait for Callback" instead.',
+					"Copy the Production URL of a Midjourney Edits Trigger (it contains /webhook/). To wait for the result inside this workflow, set 'Wait Mode' to 'Wait for Callback' instead.",
 				);
 			}
 			if (!allowPrivateCallbackUrl && isPlainlyPrivateUrl(callbackUrl)) {
@@ -177,7 +177,7 @@ export function readBatchPlan(ctx: IExecuteFunctions, itemIndex: number, waitMod
 					ctx,
 					itemIndex,
 					`'Callback URL' points to a private address the API cannot reach [item ${itemIndex + 1}]`,
-					"Ace Data Cloud calls back over the internet: use n8n's public address, or turn on the option 'Allow Private Callback Address' if a tunnel forwards it.",
+					"Ace Data Cloud calls back over the internet: use n8n's public address, or turn on the option 'Allow Private Callback URL' if a tunnel forwards it.",
 				);
 			}
 		}

@@ -8,10 +8,10 @@ export const choice: INodeProperties = {
 	name: 'panDirection',
 	type: 'options',
 	options: [
+		{ name: 'Down', value: 'pan_down' },
 		{ name: 'Left', value: 'pan_left' },
 		{ name: 'Right', value: 'pan_right' },
 		{ name: 'Up', value: 'pan_up' },
-		{ name: 'Down', value: 'pan_down' },
 	],
 	default: 'pan_left',
 	description: 'Which way to extend the upscaled image',

@@ -4,7 +4,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { callbackLinkKindOf, isPlainlyPrivateUrl, signCallbackUrl } from '../../../shared/callbackSignature';
 import { CREDENTIAL_TYPE } from '../../../shared/constants';
 import type { ApiService } from '../../../shared/errors';
-import { apiFailureOf, cannotHaveBeenAccepted, taskFailureToNodeApiError } from '../../../shared/errors';
+import { apiFailureOf, cannotHaveBeenAccepted, itemSuffix, taskFailureToNodeApiError } from '../../../shared/errors';
 import {
 	AdaptiveLimit,
 	ExecutionCancelledSignal,
@@ -219,7 +219,7 @@ async function runBatch<Plan extends BatchPlan>(
 					service: operation.service,
 				});
 				if (typeof answer.task_id !== 'string' || answer.task_id === '') {
-					throw new NodeOperationError(ctx.getNode(), `The API accepted the ${operation.noun} but returned no task_id`, {
+					throw new NodeOperationError(ctx.getNode(), `The API accepted the ${operation.noun} but returned no task_id${itemSuffix(state.itemIndex)}`, {
 						itemIndex: state.itemIndex,
 						description: `The answer was: ${JSON.stringify(answer).slice(0, 300)}`,
 					});
@@ -336,7 +336,7 @@ function timeoutError(ctx: IExecuteFunctions, state: ItemState, outcome: PollOut
 		seen === 'not_found' ? ' (the API no longer knows this task ID)' : seen ? ` (last seen: ${seen})` : '';
 	return new NodeOperationError(
 		ctx.getNode(),
-		`Task ${state.taskId} did not finish within ${seconds} seconds${lastSeen}`,
+		`Task ${state.taskId} did not finish within ${seconds} seconds${lastSeen}${itemSuffix(state.itemIndex)}`,
 		{
 			itemIndex: state.itemIndex,
 			description: `The task may still finish: Midjourney keeps working on it, and it is billed. Fetch the result later with Get (Task resource) and the task ID ${state.taskId}, or raise the option 'Timeout (Seconds)'.`,
@@ -354,7 +354,7 @@ async function resumeUrlForCallbacks(ctx: IExecuteFunctions, plan: BatchPlan): P
 	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', plan.itemIndex) ?? '');
 	if (!/^https?:\/\//.test(resumeUrl)) {
 		throw new NodeOperationError(ctx.getNode(), 'n8n did not provide a resume URL for this execution', {
-			description: 'Wait for Callback needs n8n\'s waiting webhooks. Use "Poll Until Done" instead.',
+			description: "'Wait for Callback' needs n8n's waiting webhooks. Set 'Wait Mode' to 'Poll Until Done' instead.",
 		});
 	}
 	if (!plan.allowPrivateCallbackUrl && isPlainlyPrivateUrl(resumeUrl)) {
@@ -362,7 +362,7 @@ async function resumeUrlForCallbacks(ctx: IExecuteFunctions, plan: BatchPlan): P
 			ctx.getNode(),
 			'The API cannot call back this n8n: its address is private',
 			{
-				description: `n8n's resume URL is ${new URL(resumeUrl).origin}, which Ace Data Cloud cannot reach over the internet. Make n8n's public address (its WEBHOOK_URL setting) reachable from the internet, use 'Poll Until Done' (works behind firewalls), or turn on the option 'Allow Private Callback Address' if a tunnel forwards it. Nothing was submitted.`,
+				description: `n8n's resume URL is ${new URL(resumeUrl).origin}, which Ace Data Cloud cannot reach over the internet. Make n8n's public address (its WEBHOOK_URL setting) reachable from the internet, use 'Poll Until Done' (works behind firewalls), or turn on the option 'Allow Private Callback URL' if a tunnel forwards it. Nothing was submitted.`,
 			},
 		);
 	}

@@ -8,8 +8,8 @@ export const choice: INodeProperties = {
 	name: 'zoomOutAction',
 	type: 'options',
 	options: [
-		{ name: '2x', value: 'zoom_out_2x', description: 'Twice as much scene around the image' },
 		{ name: '1.5x', value: 'zoom_out_1_5x', description: 'Half as much scene again around the image' },
+		{ name: '2x', value: 'zoom_out_2x', description: 'Twice as much scene around the image' },
 	],
 	default: 'zoom_out_2x',
 	description: 'How far to zoom out of the upscaled image',

@@ -18,11 +18,11 @@ async function readImageFromBinary(
 		const available = Object.keys(item.binary ?? {});
 		throw new NodeOperationError(
 			ctx.getNode(),
-			`No binary field "${property}" in item ${itemIndex + 1} (${fieldName})`,
+			`No binary field '${property}' in the input (${fieldName}) [item ${itemIndex + 1}]`,
 			{
 				itemIndex,
 				description: available.length
-					? `This item has the binary fields: ${available.join(', ')}. Put one of them in "${fieldName}".`
+					? `This item has the binary fields: ${available.join(', ')}. Put one of them in '${fieldName}'.`
 					: `This item has no files. Add a node that provides the ${what} (Form Trigger, Read File, HTTP Request...) before this one.`,
 			},
 		);
@@ -30,7 +30,7 @@ async function readImageFromBinary(
 	const binary = ctx.helpers.assertBinaryData(itemIndex, property);
 	// getBinaryDataBuffer works whatever the binary mode (memory, filesystem, database).
 	const data = await ctx.helpers.getBinaryDataBuffer(itemIndex, property);
-	const kind = assertImage(ctx, data, `${what} in "${property}"`, `Check the file in the binary field "${property}".`, itemIndex);
+	const kind = assertImage(ctx, data, `${what} in '${property}'`, `Check the file in the binary field '${property}'.`, itemIndex);
 	const fileName = binary.fileName ?? `image.${kind.extension}`;
 	return { data, fileName, mimeType: kind.mimeType };
 }

@@ -66,19 +66,19 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
 				ctx,
 				itemIndex,
 				`'Image URL' is empty [item ${itemIndex + 1}]`,
-				'Give a direct link to the image, or map one from a previous node (drag a field into "Image URL").',
+				"Give a direct link to the image, or map one from a previous node (drag a field into 'Image URL').",
 			);
 		}
 		image = { source: 'url', url: checkHttpUrl(ctx, itemIndex, 'Image URL', raw) };
 	} else if (imageSource === 'binary') {
 		const property = String(ctx.getNodeParameter('binaryPropertyName', itemIndex, 'data') ?? '').trim();
 		if (property === '') {
-			throw invalid(ctx, itemIndex, `'Input Data Field Name' is empty [item ${itemIndex + 1}]`, 'Enter the binary field name, usually "data".');
+			throw invalid(ctx, itemIndex, `'Input Data Field Name' is empty [item ${itemIndex + 1}]`, "Enter the binary field name, usually 'data'.");
 		}
 		image = { source: 'binary', property };
 		checkDeclaredFileSize(ctx, itemIndex, property, 'Input Data Field Name');
 	} else {
-		throw invalid(ctx, itemIndex, `Unknown 'Image Source': ${imageSource}`, 'Choose "Image URL" or "File From a Previous Node".');
+		throw invalid(ctx, itemIndex, `Unknown 'Image Source': ${imageSource} [item ${itemIndex + 1}]`, "Choose 'Image URL' or 'File From a Previous Node'.");
 	}
 
 	const prompt = String(ctx.getNodeParameter('prompt', itemIndex, '') ?? '').trim();
@@ -156,7 +156,7 @@ function checkDeclaredFileSize(ctx: IExecuteFunctions, itemIndex: number, proper
 		throw invalid(
 			ctx,
 			itemIndex,
-			`The file in "${property}" is too large (${(size / 1024 / 1024).toFixed(1)} MB; the limit is ${MAX_INPUT_IMAGE_BYTES / 1024 / 1024} MB) [item ${itemIndex + 1}]`,
+			`The file in '${property}' is too large (${(size / 1024 / 1024).toFixed(1)} MB; the limit is ${MAX_INPUT_IMAGE_BYTES / 1024 / 1024} MB) [item ${itemIndex + 1}]`,
 			`Resize or compress the image first, or point '${field}' at another binary field.`,
 		);
 	}

@@ -42,7 +42,7 @@ export function followUpDescription(choices: INodeProperties[]): INodeProperties
 	return [
 		{
 			displayName:
-				'Each input item is one paid Midjourney task on a finished result (about 1-2 minutes each), billed to your Ace Data Cloud account even if you discard the result.',
+				'Each input item is one paid Midjourney task on a finished result (about 1-2 minutes each), billed to your Ace Data Cloud account even if you discard the result. Try one item before running a large batch.',
 			name: 'followUpCostNotice',
 			type: 'notice',
 			default: '',
