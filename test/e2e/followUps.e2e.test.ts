@@ -280,6 +280,24 @@ describe('follow-up actions (Upscale, Vary, Reroll, Zoom Out, Pan) inside a real
 		expect(tasksOfType('imagine')).toEqual([]);
 	});
 
+	it('when results list no actions (as the vendor\'s edits examples), the API refuses Upscale 2x on a grid: one request, no task, its error on the node', async () => {
+		fake.faults.resultsWithoutActions = true;
+		const workflowId = await runChain([EDIT_STEP, followUp('Upscale', 'upscale', { upscaleAction: 'upscale_2x' })], 'a yellow umbrella');
+
+		const execution = await n8n.waitForExecution((candidate) => ['success', 'error'].includes(candidate.status), {
+			workflowId,
+			timeoutMs: RUN_TIMEOUT_MS,
+		});
+		expect(execution.status).toBe('error');
+		const error = execution.data?.resultData.error;
+		expect(error?.node?.name).toBe('Upscale');
+		// The API's own words reach the user (the fake names what the image offers).
+		expect(`${error?.message} ${error?.description}`).toMatch(/upscale_2x/);
+		expect(nodeOutput(execution, 'Edit')[0]).not.toHaveProperty('actions');
+		expect(fake.requests.filter((entry) => entry.path === '/midjourney/imagine').map((entry) => entry.status)).toEqual([400]);
+		expect(tasksOfType('imagine')).toEqual([]);
+	});
+
 	it('without the Midjourney Imagine service (404 no_api on follow-ups only), the edit succeeds and the follow-up fails saying which service to acquire', async () => {
 		fake.faults.imagineNotAcquired = true;
 		const workflowId = await runChain([EDIT_STEP, followUp('Upscale', 'upscale', { upscaleAction: 'upscale1' })], 'a blue bicycle');
