@@ -101,8 +101,8 @@ export const MUTATIONS = [
 		id: 'files-prepared-in-submit-loop',
 		what: 'File/mask preparation moved into the submit loop: item 1 is paid for before item 2\'s bad file fails.',
 		edits: [
-			{ file: EDIT, find: 'state.body = await operation.prepareBody(this, state.plan!, gate, signal);', replace: 'state.body = {};' },
-			{ file: EDIT, find: 'const body = { ...state.body! };', replace: 'const body = { ...(await operation.prepareBody(this, plan, gate, signal)) };' },
+			{ file: EDIT, find: 'state.body = await operation.prepareBody(ctx, state.plan!, gate, signal);', replace: 'state.body = {};' },
+			{ file: EDIT, find: 'const body = { ...state.body! };', replace: 'const body = { ...(await operation.prepareBody(ctx, plan, gate, signal)) };' },
 		],
 		tests: [FAULTS_TEST],
 		testName: 'prepares every item',
@@ -145,7 +145,7 @@ export const MUTATIONS = [
 	{
 		id: 'grid-note-removed',
 		what: 'A failed split image no longer says the grid can still be downloaded.',
-		edits: [{ file: RESULT_ITEMS, find: 'can still be downloaded: choose "Grid Image" to get it.', replace: 'is there.' }],
+		edits: [{ file: RESULT_ITEMS, find: "can still be downloaded: choose 'Image File (Grid)' under 'Output' to get it.", replace: 'is there.' }],
 		tests: [FILES_TEST],
 		testName: 'grid can still be downloaded',
 	},
@@ -232,7 +232,7 @@ export const MUTATIONS = [
 	{
 		id: 'followup-simplify-drops-image-id',
 		what: "The Edit's simplified output loses image_id, so Edit -> Upscale needs an expression.",
-		edits: [{ file: RESULT_ITEMS, find: "\t'action',\n\t'image_id',\n", replace: "\t'action',\n" }],
+		edits: [{ file: RESULT_ITEMS, find: "\t'image_id',\n\t'actions',\n", replace: "\t'actions',\n" }],
 		tests: [FOLLOW_UPS_TEST],
 		testName: 'Edit → Upscale',
 	},

@@ -109,8 +109,8 @@ export async function callbackItems(
 	const pairedItem = { item: pairedItemIndex };
 	const action = outcome.action ? { action: outcome.action } : {};
 	if (outcome.state === 'succeeded' && outcome.result) {
-		const full = { ...outcome.result, task_id: outcome.taskId, ...action };
-		const result = simplify ? simplifiedResult(full) : full;
+		const full = { ...outcome.result, task_id: outcome.taskId };
+		const result = { ...(simplify ? simplifiedResult(full) : full), ...action };
 		try {
 			return await resultItemsFor(ctx, result, output, pairedItemIndex, true);
 		} catch (error) {

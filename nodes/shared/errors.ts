@@ -150,7 +150,7 @@ export function explainApiFailure(
 		// ASSUMPTION (contract): follow-ups go to the Midjourney Imagine API, which may need its own acquisition.
 		return {
 			message: 'The Midjourney Imagine service is not enabled for this Ace Data Cloud application',
-			description: `The API answered "no_api" to a follow-up action (Upscale, Vary, Reroll, Zoom Out, Pan), which goes through the Midjourney Imagine API. In the Ace Data Cloud console (${CONSOLE_URL}), open the Midjourney Imagine service and acquire (apply for) it for the application your API Token belongs to, or use a token of an application that has it. Nothing was billed.${said}`,
+			description: `The API answered 'no_api' to a follow-up action (Upscale, Vary, Reroll, Zoom Out, Pan), which goes through the Midjourney Imagine API. In the Ace Data Cloud console (${CONSOLE_URL}), open the Midjourney Imagine service and acquire (apply for) it for the application your API Token belongs to, or use a token of an application that has it. Nothing was billed.${said}`,
 		};
 	}
 	if (failure.code === 'no_api') {

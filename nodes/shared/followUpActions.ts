@@ -31,7 +31,7 @@ export const FOLLOW_UP_ACTIONS: Record<string, FollowUpAction> = {
 	...quarterActions('variation', 'vary', 'Vary quarter'),
 	variation_subtle: { operation: 'vary', words: 'Vary (subtle)', needs: 'upscaled' },
 	variation_strong: { operation: 'vary', words: 'Vary (strong)', needs: 'upscaled' },
-	variation_region: { operation: 'vary', words: 'Vary (region, with a mask)', needs: 'upscaled' },
+	variation_region: { operation: 'vary', words: 'Vary (region)', needs: 'upscaled' },
 	reroll: { operation: 'reroll', words: 'Reroll', needs: 'grid' },
 	zoom_out_2x: { operation: 'zoomOut', words: 'Zoom out 2x', needs: 'upscaled' },
 	zoom_out_1_5x: { operation: 'zoomOut', words: 'Zoom out 1.5x', needs: 'upscaled' },

@@ -38,21 +38,20 @@ export function outputParameter(splitDescription: string, extra: Partial<INodePr
 }
 
 /**
- * The fields of a finished edit a user maps next; the rest of the API's answer is behind Simplify off.
- * `image_id` and `actions` let a follow-up (Upscale, Vary...) chain on with no expression; `action`
- * says which follow-up made a result.
+ * The fields of a finished edit a user maps next, most used first (n8n's Simplify: at most 10, flat);
+ * the rest of the API's answer is behind Simplify off. `image_id` and `actions` are what a follow-up
+ * (upscale, variation, reroll) needs. Task → Get / Get Many use the same list (actions/task/recordOutput.ts).
  */
 const SIMPLIFIED_RESULT_FIELDS = [
 	'task_id',
-	'action',
-	'image_id',
+	'status',
 	'image_url',
 	'sub_image_urls',
 	'image_width',
 	'image_height',
+	'image_id',
 	'actions',
 	'success',
-	'status',
 	'error',
 ];
 

@@ -19,7 +19,7 @@ afterEach(() => fake.reset());
 afterAll(async () => await fake.close());
 
 const submitBodies = () => fake.requests.filter((entry) => entry.path === '/midjourney/edits').map((entry) => entry.body as Record<string, unknown>);
-const SIMPLIFIED_KEYS = ['task_id', 'action', 'image_id', 'image_url', 'sub_image_urls', 'image_width', 'image_height', 'actions', 'success', 'status', 'error'];
+const SIMPLIFIED_KEYS = ['task_id', 'status', 'image_url', 'sub_image_urls', 'image_width', 'image_height', 'image_id', 'actions', 'success', 'error'];
 
 async function runFixture(name: string, parameters: INodeParameters = {}) {
 	return await runWorkflow(fixture(name), {

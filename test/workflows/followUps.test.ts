@@ -206,6 +206,15 @@ describe('bad choices fail before any request', () => {
 		expect(requests.all()).toHaveLength(0);
 	});
 
+	it("Four Image Files on an upscale (its result is one image), naming 'Output'", async () => {
+		const grid = await finishedGrid();
+		const requests = requestsFromNow();
+		const result = await runFollowUp([{ json: grid }], { output: 'split' });
+		expect(result.error?.message).toBe("'Four Image Files' does not apply to an upscale: its result is one image [item 1]");
+		expect((result.error as { description?: string }).description).toMatch(/Under 'Output', choose 'Image File \(Grid\)'/);
+		expect(requests.all()).toHaveLength(0);
+	});
+
 	it('Vary (region) without a mask', async () => {
 		const upscaled = await finishedUpscale();
 		const requests = requestsFromNow();

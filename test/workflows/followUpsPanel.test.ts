@@ -7,6 +7,7 @@ import type { INodeParameters, INodeProperties, INodeTypeDescription } from 'n8n
 import { NodeHelpers } from 'n8n-workflow';
 
 import { MidjourneyEdits } from '../../nodes/MidjourneyEdits/MidjourneyEdits.node';
+import { describeActions, followUpActionOfRecord } from '../../nodes/shared/followUpActions';
 
 const description = new MidjourneyEdits().description;
 
@@ -36,14 +37,14 @@ const operations = () =>
 		.options as Array<{ value: string; action?: string }>);
 
 describe('follow-up operations in the node panel', () => {
-	it('are actions of the Image resource, in sentence case', () => {
+	it('are actions of the Image resource, in sentence case without articles (as issue 15 names them)', () => {
 		const actions = Object.fromEntries(operations().map((option) => [option.value, option.action]));
 		expect(actions).toMatchObject({
-			upscale: 'Upscale an image',
-			vary: 'Vary an image',
-			reroll: 'Reroll an image',
-			zoomOut: 'Zoom out of an image',
-			pan: 'Pan an image',
+			upscale: 'Upscale image',
+			vary: 'Vary image',
+			reroll: 'Reroll image',
+			zoomOut: 'Zoom out image',
+			pan: 'Pan image',
 		});
 	});
 
@@ -86,5 +87,23 @@ describe('follow-up operations in the node panel', () => {
 	it("leaves the Edit's panel as it was", () => {
 		const fields = shownFields({ resource: 'image', operation: 'edit', imageSource: 'url' });
 		expect(fields.slice(fields.indexOf('imageSource'))).toEqual(['imageSource', 'imageUrl', 'prompt', 'mode', 'output', 'waitMode', 'options']);
+	});
+});
+
+describe('a result\'s actions in user words (the error that lists what an image offers)', () => {
+	it('groups quarters, keeps the API\'s order, and names values it does not know as the API wrote them', () => {
+		expect(describeActions(['upscale1', 'upscale2', 'upscale3', 'upscale4', 'variation1', 'variation2', 'variation3', 'variation4', 'reroll'])).toBe(
+			'Upscale quarter 1-4, Vary quarter 1-4, Reroll',
+		);
+		expect(describeActions(['upscale3', 'upscale1', 'reroll', 'inpaint'])).toBe("Upscale quarter 1, 3, Reroll, 'inpaint'");
+		expect(describeActions(['zoom_out_1_5x', 'pan_left', 'variation_region'])).toBe('Zoom out 1.5x, Pan left, Vary (region)');
+		expect(describeActions([])).toBe('nothing (its actions list is empty)');
+	});
+
+	it("reads a record's follow-up action from its request; an edit's 'generate' is none", () => {
+		expect(followUpActionOfRecord({ type: 'imagine', request: { action: 'upscale_2x', image_id: '1' } })).toBe('upscale_2x');
+		expect(followUpActionOfRecord({ type: 'edits', request: { action: 'generate' } })).toBeUndefined();
+		expect(followUpActionOfRecord({ request: { action: 'toString' } })).toBeUndefined();
+		expect(followUpActionOfRecord(null)).toBeUndefined();
 	});
 });

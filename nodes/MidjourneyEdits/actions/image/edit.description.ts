@@ -203,7 +203,7 @@ export const editDescription: INodeProperties[] = [
 				type: 'boolean',
 				default: true,
 				description:
-					"Whether to return only the fields you usually map next (task_id, image_id, image_url, sub_image_urls, image_width, image_height, actions, success) instead of the API's whole answer",
+					"Whether to return only the fields you usually map next (task_id, image_url, sub_image_urls, image_width, image_height, success) instead of the API's whole answer",
 			},
 			{
 				displayName: 'Timeout (Seconds)',

@@ -53,9 +53,9 @@ export interface BatchOperation<Plan extends BatchPlan> {
 const MAX_FILES_PREPARED_AT_ONCE = 4;
 
 /** Where one input item stands; every input item ends with output items or an error. */
-interface ItemState {
+interface ItemState<Plan extends BatchPlan = BatchPlan> {
 	itemIndex: number;
-	plan?: BatchPlan;
+	plan?: Plan;
 	/** Names this item's submission in this process (Retry On Fail memory, seenTasks.ts). */
 	submissionKey?: string;
 	body?: IDataObject;
@@ -90,7 +90,7 @@ export async function submitAndWait<Plan extends BatchPlan>(
 	operation: BatchOperation<Plan>,
 ): Promise<INodeExecutionData[][]> {
 	const keys: string[] = [];
-	const output = await runBatch.call(ctx, operation as unknown as BatchOperation<BatchPlan>, keys);
+	const output = await runBatch(ctx, operation, keys);
 	// Finished without throwing: n8n will not retry, so the memory of these submissions can go.
 	forgetSubmissions(keys);
 	return output;
@@ -108,18 +108,18 @@ function runIdentity(ctx: IExecuteFunctions): string {
 	return `${ctx.getExecutionId?.() ?? ''}:${node.id ?? node.name}:${runIndex}`;
 }
 
-async function runBatch(
-	this: IExecuteFunctions,
-	operation: BatchOperation<BatchPlan>,
+async function runBatch<Plan extends BatchPlan>(
+	ctx: IExecuteFunctions,
+	operation: BatchOperation<Plan>,
 	keys: string[],
 ): Promise<INodeExecutionData[][]> {
-	const items = this.getInputData();
-	const continueOnFail = this.continueOnFail();
-	const signal = this.getExecutionCancelSignal?.();
+	const items = ctx.getInputData();
+	const continueOnFail = ctx.continueOnFail();
+	const signal = ctx.getExecutionCancelSignal?.();
 	const gate = new RateLimitGate(signal);
-	const states: ItemState[] = items.map((_, itemIndex) => ({ itemIndex }));
+	const states: Array<ItemState<Plan>> = items.map((_, itemIndex) => ({ itemIndex }));
 
-	const fail = (state: ItemState, error: unknown) => {
+	const fail = (state: ItemState<Plan>, error: unknown) => {
 		state.error = error instanceof Error ? error : new Error(String(error));
 		if (!continueOnFail) throw withSubmittedTasks(state.error, states, state);
 	};
@@ -128,7 +128,7 @@ async function runBatch(
 	// 1. Check every item before sending anything: bad input costs no request.
 	for (const state of states) {
 		try {
-			state.plan = operation.readPlan(this, state.itemIndex);
+			state.plan = operation.readPlan(ctx, state.itemIndex);
 		} catch (error) {
 			fail(state, error);
 		}
@@ -139,9 +139,9 @@ async function runBatch(
 
 	// n8n's "Retry On Fail" runs this again after a throw: items already submitted wait for their
 	// task instead of paying for a second one.
-	const run = runIdentity(this);
+	const run = runIdentity(ctx);
 	for (const state of live()) {
-		state.submissionKey = `${run}:${state.itemIndex}:${operation.requestHash(this, state.plan!)}`;
+		state.submissionKey = `${run}:${state.itemIndex}:${operation.requestHash(ctx, state.plan!)}`;
 		keys.push(state.submissionKey);
 		const earlier = earlierSubmission(state.submissionKey);
 		if (earlier?.taskId) {
@@ -151,7 +151,7 @@ async function runBatch(
 		} else if (earlier?.uncertainFailure) {
 			fail(
 				state,
-				new NodeOperationError(this.getNode(), `The ${operation.noun} was not submitted again [item ${state.itemIndex + 1}]`, {
+				new NodeOperationError(ctx.getNode(), `The ${operation.noun} was not submitted again [item ${state.itemIndex + 1}]`, {
 					itemIndex: state.itemIndex,
 					description: `An earlier try of this node failed while submitting it (${earlier.uncertainFailure}), and the API may have created and billed that task. Check with Get Many (Task resource) before running the item again.`,
 				}),
@@ -162,7 +162,7 @@ async function runBatch(
 
 	let callbackUrl: string | undefined;
 	if (waitMode === 'callback') {
-		callbackUrl = await resumeUrlForCallbacks(this, first);
+		callbackUrl = await resumeUrlForCallbacks(ctx, first);
 	}
 
 	// 2. Turn files into what the API takes (uploads cost nothing) before any paid submission.
@@ -173,7 +173,7 @@ async function runBatch(
 		Math.min(concurrency, MAX_FILES_PREPARED_AT_ONCE),
 		async (state) => {
 			try {
-				state.body = await operation.prepareBody(this, state.plan!, gate, signal);
+				state.body = await operation.prepareBody(ctx, state.plan!, gate, signal);
 			} catch (error) {
 				stopping = !continueOnFail;
 				state.error = error as Error;
@@ -187,14 +187,14 @@ async function runBatch(
 	// 3. Submit. A submission is only re-sent where the API cannot have accepted it (transport).
 	let apiToken: string | undefined;
 	if (waitMode === 'none' && unsubmitted().some((state) => state.plan!.callbackUrl)) {
-		apiToken = String((await this.getCredentials(CREDENTIAL_TYPE)).apiToken ?? '');
+		apiToken = String((await ctx.getCredentials(CREDENTIAL_TYPE)).apiToken ?? '');
 	}
 	// Submissions start at Concurrency and adapt to the API's 429s; in poll mode each task is polled
 	// from the moment it is accepted, while later items are still being submitted.
 	const submitLimit = new AdaptiveLimit(concurrency, maxConcurrency, gate);
 	const poller =
 		waitMode === 'poll'
-			? new TaskPoller(this, { intervalMs: Math.min(...live().map((state) => state.plan!.pollIntervalMs)), gate, signal })
+			? new TaskPoller(ctx, { intervalMs: Math.min(...live().map((state) => state.plan!.pollIntervalMs)), gate, signal })
 			: undefined;
 	// Tasks an earlier try of this node already paid for (Retry On Fail) are polled, not submitted again.
 	for (const state of live()) {
@@ -210,7 +210,7 @@ async function runBatch(
 			else if (plan.callbackUrl) body.callback_url = callbackUrlForDontWait(plan.callbackUrl, apiToken!);
 			else body.async = true;
 			try {
-				const answer = await aceApiRequest(this, operation.path, body, {
+				const answer = await aceApiRequest(ctx, operation.path, body, {
 					stage: 'submit',
 					itemIndex: state.itemIndex,
 					gate,
@@ -219,7 +219,7 @@ async function runBatch(
 					service: operation.service,
 				});
 				if (typeof answer.task_id !== 'string' || answer.task_id === '') {
-					throw new NodeOperationError(this.getNode(), `The API accepted the ${operation.noun} but returned no task_id`, {
+					throw new NodeOperationError(ctx.getNode(), `The API accepted the ${operation.noun} but returned no task_id`, {
 						itemIndex: state.itemIndex,
 						description: `The answer was: ${JSON.stringify(answer).slice(0, 300)}`,
 					});
@@ -257,7 +257,7 @@ async function runBatch(
 		];
 	}
 	if (waitMode === 'callback') {
-		return await waitForCallback(this, states, errorItem);
+		return await waitForCallback(ctx, states, errorItem);
 	}
 
 	const submitted = live().filter((state) => state.taskId);
@@ -275,13 +275,13 @@ async function runBatch(
 		const outcome = outcomes.get(state.taskId!);
 		if (!outcome || state.error) continue;
 		if (outcome.state === 'succeeded') {
-			state.result = outcome.result && withResultFields(operation, state.plan!, outcome.result);
+			state.result = outcome.result;
 		} else if (outcome.state === 'failed') {
 			state.result = undefined;
-			state.error = taskFailureToNodeApiError(this.getNode(), state.taskId!, outcome.error ?? {}, state.itemIndex);
+			state.error = taskFailureToNodeApiError(ctx.getNode(), state.taskId!, outcome.error ?? {}, state.itemIndex);
 		} else {
 			state.result = undefined;
-			state.error = timeoutError(this, state, outcome);
+			state.error = timeoutError(ctx, state, outcome);
 		}
 	}
 	const firstFailure = states.find((state) => state.error);
@@ -296,8 +296,10 @@ async function runBatch(
 		}
 		throwIfCancelled(signal);
 		try {
-			const result = state.plan!.simplify ? simplifiedResult(state.result!) : state.result!;
-			output.push(...(await resultItemsFor(this, result, state.plan!.output, state.itemIndex, continueOnFail)));
+			const shaped = state.plan!.simplify ? simplifiedResult(state.result!) : state.result!;
+			// The operation's own fields (a follow-up's action) come out with or without Simplify.
+			const result = withResultFields(operation, state.plan!, shaped);
+			output.push(...(await resultItemsFor(ctx, result, state.plan!.output, state.itemIndex, continueOnFail)));
 		} catch (error) {
 			throw withSubmittedTasks(error as Error, states, state);
 		}
@@ -306,7 +308,7 @@ async function runBatch(
 }
 
 /** A result with the operation's own fields (a follow-up's action) added; Edit adds none. */
-function withResultFields(operation: BatchOperation<BatchPlan>, plan: BatchPlan, result: IDataObject): IDataObject {
+function withResultFields<Plan extends BatchPlan>(operation: BatchOperation<Plan>, plan: Plan, result: IDataObject): IDataObject {
 	return operation.resultFields ? { ...result, ...operation.resultFields(plan) } : result;
 }
 

@@ -127,7 +127,16 @@ export function readFollowUpPlan(ctx: IExecuteFunctions, itemIndex: number, kind
 			);
 		}
 	}
-	return { ...readBatchPlan(ctx, itemIndex, waitMode), action, imageId, mode, mask };
+	const batch = readBatchPlan(ctx, itemIndex, waitMode);
+	if (kind.operation === 'upscale' && batch.output === 'split') {
+		throw invalid(
+			ctx,
+			itemIndex,
+			`'Four Image Files' does not apply to an upscale: its result is one image [item ${itemIndex + 1}]`,
+			"Under 'Output', choose 'Image File (Grid)' to get the upscaled image as a file, or 'Links Only'.",
+		);
+	}
+	return { ...batch, action, imageId, mode, mask };
 }
 
 /** What a follow-up item asks the API for, as a hash (Retry On Fail finds an earlier try by it). */
