@@ -13,7 +13,7 @@ import { DEFAULT_PLATFORM_TOKEN, startFakeAceDataCloud, type FakeAceDataCloud } 
 import { encodeRgbPng, upscaledImagePng } from '../fake-api/pngs';
 import { N8nInstance, nodeOutput, PACKAGE_NAME, type CreatedCredential, type WorkflowFixture } from './n8nInstance';
 import { repoRoot } from './packageUnderTest';
-import { filesOfCompletionPage, formUrl, nodeOutputItems, postMultipart, readStoredBinary, sleep } from './support';
+import { filesOfCompletionPage, formUrl, loadForm, nodeOutputItems, postMultipart, readStoredBinary, sleep } from './support';
 
 const EXAMPLES_DIR = path.join(repoRoot, 'examples');
 const API_TOKEN = 'examples-e2e-token';
@@ -187,11 +187,7 @@ describe('the example workflows in examples/', () => {
 
 		// What a browser does: load the form (retrying the brief "not registered" after activation), then
 		// submit it as multipart/form-data, fields in form order (field-0: the photo, field-1: the prompt).
-		let page = await fetch(formUrl(n8n, formPath));
-		for (let attempt = 0; page.status === 404 && attempt < 20; attempt++) {
-			await sleep(250);
-			page = await fetch(formUrl(n8n, formPath));
-		}
+		const page = await loadForm(n8n, formPath);
 		expect(page.status).toBe(200);
 		expect(await page.text()).toContain('Edit a photo with Midjourney');
 		const photo = { bytes: encodeRgbPng(8, 8, () => [200, 120, 40]), fileName: 'my-dog.png', mimeType: 'image/png' };
@@ -235,11 +231,7 @@ describe('the example workflows in examples/', () => {
 		const workflow = await n8n.deployWorkflow(example);
 		const formPath = (nodeNamed(example, 'Upload Form').parameters.options as { path: string }).path;
 
-		let page = await fetch(formUrl(n8n, formPath));
-		for (let attempt = 0; page.status === 404 && attempt < 20; attempt++) {
-			await sleep(250);
-			page = await fetch(formUrl(n8n, formPath));
-		}
+		const page = await loadForm(n8n, formPath);
 		expect(page.status).toBe(200);
 		expect(await page.text()).toContain('Edit and upscale a photo with Midjourney');
 		const photo = { bytes: encodeRgbPng(8, 8, () => [40, 120, 200]), fileName: 'my-cat.png', mimeType: 'image/png' };

@@ -13,6 +13,7 @@ import { loadFixture, N8nInstance, nodeOutput, type CreatedCredential, type Webh
 import {
 	filesOfCompletionPage,
 	formUrl,
+	loadForm,
 	nodeOutputItems,
 	postMultipart,
 	readStoredBinary,
@@ -174,11 +175,7 @@ describe('files inside a real n8n', () => {
 		const prompt = 'the same scene as a watercolor painting';
 
 		// What a browser does: load the form, then submit it as multipart/form-data (fields field-0, field-1).
-		let page = await fetch(formUrl(n8n, EXAMPLE_FORM_PATH));
-		for (let attempt = 0; page.status === 404 && attempt < 40; attempt++) {
-			await sleep(250); // registered about a second after activation
-			page = await fetch(formUrl(n8n, EXAMPLE_FORM_PATH));
-		}
+		const page = await loadForm(n8n, EXAMPLE_FORM_PATH);
 		expect(page.status).toBe(200);
 		expect(await page.text()).toContain('Edit a photo with Midjourney');
 		const submitted = await postMultipart(formUrl(n8n, EXAMPLE_FORM_PATH), { 'field-0': photo, 'field-1': prompt });

@@ -138,6 +138,20 @@ export function formUrl(n8n: N8nInstance, formPath: string): string {
 }
 
 /**
+ * Loads a form page as a browser does. n8n registers a form's path about a second after the workflow
+ * is activated: a 404 before that is retried (for up to 20 s), anything else is returned.
+ */
+export async function loadForm(n8n: N8nInstance, formPath: string): Promise<Response> {
+	const deadline = Date.now() + 20_000;
+	let page = await fetch(formUrl(n8n, formPath));
+	while (page.status === 404 && Date.now() < deadline) {
+		await sleep(250);
+		page = await fetch(formUrl(n8n, formPath));
+	}
+	return page;
+}
+
+/**
  * The files a Form Ending page set to "Return Binary File" hands the browser: n8n 2.41 embeds them
  * URI-encoded as JSON (`[{ data: { type: 'Buffer', data: [...] }, fileName, type }]`) in the page's
  * script, which then offers them as downloads.
