@@ -83,11 +83,29 @@ export class RateLimitGate {
 }
 
 /**
+ * Default Options → Concurrency: submissions sent at once at the start of a batch. n8n's HTTP Request
+ * node sends every item at once; 20 sends a batch of up to 20 that way too, and bounds the burst an
+ * account with a low (undocumented) rate limit sees first: a 429 costs a pause, never a charge.
+ */
+export const DEFAULT_START_CONCURRENCY = 20;
+
+/** Default Options → Max Concurrency: the most submissions open at once however well the API keeps up. */
+export const DEFAULT_MAX_CONCURRENCY = 200;
+
+/**
+ * Until the first 429, each accepted submission lets this many more go out: the window grows fourfold
+ * every round trip (20, 80, 320 ...), so 200 items go out in three round trips, not the five of
+ * doubling; a 429 costs only a pause, so overshooting the account's limit is cheap.
+ */
+export const PROBING_GROWTH_PER_ACCEPTANCE = 3;
+
+/**
  * How many submissions may be open at once, found out from the API's answers, because the real
- * account's rate limit is not documented: start at the user's Concurrency, add one per accepted
- * submission (the window doubles every round trip) until the first 429, halve on each 429 (once per
- * pause of the gate), and after that add one per window of accepted submissions (additive increase,
- * multiplicative decrease, like TCP). Never above `max`, never below 1.
+ * account's rate limit is not documented: start at the user's Concurrency, add
+ * PROBING_GROWTH_PER_ACCEPTANCE per accepted submission (the window quadruples every round trip)
+ * until the first 429, halve on each 429 (once per pause of the gate), and after that add one per
+ * window of accepted submissions (additive increase, multiplicative decrease, like TCP). Never above
+ * `max`, never below 1.
  */
 export class AdaptiveLimit {
 	private window: number;
@@ -112,7 +130,7 @@ export class AdaptiveLimit {
 	}
 
 	accepted(): void {
-		this.window = Math.min(this.max, this.window + (this.probing ? 1 : 1 / this.window));
+		this.window = Math.min(this.max, this.window + (this.probing ? PROBING_GROWTH_PER_ACCEPTANCE : 1 / this.window));
 		this.peak = Math.max(this.peak, this.current);
 	}
 

@@ -14,7 +14,8 @@ import { waitAfterRateLimitMs } from './transport';
  * Polls tasks from the moment they are submitted, while later items are still being submitted:
  * `add` each task as the API accepts it, `done` once the last is added. Every round asks for all
  * unfinished tasks together (one retrieve_batch per TASKS_PAGE_SIZE ids), one poll
- * interval after the previous round, the first one interval after the first task was added. So a
+ * interval after the previous round's answer, the first one interval after the latest task added
+ * (see untilFirstRound). So a
  * slow submission phase no longer delays the first poll, and requests per task stay about
  * 1 + rounds / N. Transient failures of a round only cost that round; anything else (a revoked
  * token) ends the wait with that error; a 429 holds the next round back (Retry-After when sent, else
@@ -82,8 +83,10 @@ export class TaskPoller {
 			const roundAt = Math.max(nextRoundAt, this.holdBackUntil);
 			await pauseUnlessCancelled(Math.max(0, Math.min(roundAt, nextDeadline) - Date.now()), this.options.signal);
 			if (this.pending.length === 0) continue;
-			nextRoundAt = Date.now() + this.options.intervalMs;
 			await this.round([...this.pending]);
+			// Measured from the answer, like the Wait node between two HTTP Requests: a slow API is
+			// asked less often, and never by two rounds at once.
+			nextRoundAt = Date.now() + this.options.intervalMs;
 		}
 		return this.outcomes;
 	}

@@ -44,11 +44,12 @@ function controlledBatch(count: number, limit: AdaptiveLimit) {
 }
 
 describe('adaptive submission concurrency', () => {
-	it('starts at Concurrency and grows while the API accepts: the window doubles every round trip', async () => {
+	it('starts at Concurrency and grows while the API accepts: the window quadruples every round trip', async () => {
 		const batch = controlledBatch(40, new AdaptiveLimit(2, 50));
 		const windows: number[] = [];
 		while (batch.started.length < 40 || batch.running() > 0) windows.push(await batch.roundTrip());
-		expect(windows).toEqual([2, 4, 8, 16, 10]);
+		// Doubling would take five round trips (2, 4, 8, 16, 10).
+		expect(windows).toEqual([2, 8, 30]);
 		expect(await batch.done).toEqual(Array.from({ length: 40 }, (_, index) => index * 10));
 	});
 
@@ -65,9 +66,9 @@ describe('adaptive submission concurrency', () => {
 
 	it('halves on a 429 (once per pause of the shared gate), then grows by one per window', async () => {
 		const gate = new RateLimitGate();
-		const limit = new AdaptiveLimit(8, 50, gate);
+		const limit = new AdaptiveLimit(4, 50, gate);
 		const batch = controlledBatch(60, limit);
-		expect(await batch.roundTrip()).toBe(8);
+		expect(await batch.roundTrip()).toBe(4);
 		// Three 429s arrive in the same round trip: one halving, not three.
 		expect(
 			await batch.roundTrip(() => {
@@ -77,7 +78,7 @@ describe('adaptive submission concurrency', () => {
 			}),
 		).toBe(16);
 		expect(limit.halvings).toBe(1);
-		// 16 after the first round trip, halved to 8, then 16 accepted submissions at one per window: 8 + 1 + 1/9 + ...
+		// 16 after the first round trip (4 + 3 × 4), halved to 8, then 16 accepted submissions at one per window: 8 + 1 + 1/9 + ...
 		const windows: number[] = [];
 		for (let round = 0; round < 3; round++) windows.push(await batch.roundTrip());
 		expect(windows[0]).toBe(9);

@@ -89,6 +89,27 @@ describe('TaskPoller rounds', () => {
 		await finishes(poller);
 	});
 
+	it('the next round comes one interval after the previous round was answered, not after it was sent', async () => {
+		const asked: string[][] = [];
+		const ctx = apiContext(asked);
+		const answer = ctx.helpers.httpRequestWithAuthentication as unknown as (type: string, request: unknown) => Promise<unknown>;
+		(ctx.helpers as unknown as { httpRequestWithAuthentication: unknown }).httpRequestWithAuthentication = async (type: string, request: unknown) => {
+			const answered = await answer(type, request);
+			// Every answer takes half a second, like a slow API.
+			await new Promise((resolve) => setTimeout(resolve, 500));
+			return answered;
+		};
+		const poller = new TaskPoller(ctx, { intervalMs: 1000 });
+		poller.add(task('a'));
+		// Sent at 1.0 s, answered at 1.5 s: a cadence from the send would ask again at 2.0 s.
+		await jest.advanceTimersByTimeAsync(2200);
+		expect(asked).toHaveLength(1);
+		await jest.advanceTimersByTimeAsync(400);
+		expect(asked).toHaveLength(2);
+		poller.abandon();
+		await finishes(poller);
+	});
+
 	it('asks for nothing once abandoned, and done resolves', async () => {
 		const asked: string[][] = [];
 		const poller = new TaskPoller(apiContext(asked), { intervalMs: 1000 });

@@ -6,9 +6,8 @@ import { MIDJOURNEY_MODES } from '../../../../shared/constants';
 import { MAX_INPUT_IMAGE_BYTES } from '../../../../shared/images';
 import type { ResultOutput } from '../../../../shared/resultItems';
 import { callbackLinkKindOf, isPlainlyPrivateUrl } from '../../../../shared/callbackSignature';
+import { DEFAULT_MAX_CONCURRENCY, DEFAULT_START_CONCURRENCY } from '../../../../shared/pacing';
 
-/** How far adaptive submission may raise the concurrency unless Options → Max Concurrency says otherwise. */
-export const DEFAULT_MAX_CONCURRENCY = 50;
 
 export type WaitMode = 'poll' | 'callback' | 'none';
 
@@ -256,7 +255,7 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
 		itemIndex,
 	);
 
-	const concurrency = Math.floor(numberIn(ctx, itemIndex, 'Concurrency', options.concurrency ?? 5, 1, 50));
+	const concurrency = Math.floor(numberIn(ctx, itemIndex, 'Concurrency', options.concurrency ?? DEFAULT_START_CONCURRENCY, 1, 50));
 	const maxConcurrency = Math.floor(
 		numberIn(ctx, itemIndex, 'Max Concurrency', options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY, 1, 200),
 	);
