@@ -53,6 +53,9 @@ export class RateLimitGate {
 	/** How many times the API told us to slow down (for logs and the benchmark). */
 	rateLimitedCount = 0;
 
+	/** Pauses of the batch's own back-off since the API last accepted a submission. */
+	private pausesWithoutProgress = 0;
+
 	constructor(private readonly signal?: AbortSignal) {}
 
 	/** No pause of this gate reaches past `deadline` (the user's timeout ends the wait, not the API). */
@@ -66,14 +69,30 @@ export class RateLimitGate {
 		if (wait > 0) await pauseUnlessCancelled(wait, this.signal);
 	}
 
-	slowDown(waitMs: number): void {
+	/**
+	 * A 429: the whole batch waits `waitMs` (the API's Retry-After). With `ownBackoff` (the 429 said
+	 * no Retry-After, as the vendor documents none) the batch backs off on its own schedule instead of
+	 * the refused item's: 1 s, 2 s, 4 s ... for each pause in a row without an accepted submission in
+	 * between, back to 1 s after one. An item that lost the race for the API's few places five times
+	 * must not stop the whole batch for 16 s while the others get through.
+	 */
+	slowDown(waitMs: number, ownBackoff = false): void {
 		this.rateLimitedCount++;
-		const bounded = Number.isFinite(waitMs) ? Math.min(Math.max(0, waitMs), MAX_GATE_PAUSE_MS) : MAX_GATE_PAUSE_MS;
 		// The 429s of requests that were already on their way when the first one came tell nothing new:
 		// only the first 429 of a pause is reported to the listeners.
 		const firstOfPause = Date.now() >= this.pausedUntil;
+		if (ownBackoff) {
+			if (firstOfPause) this.pausesWithoutProgress++;
+			waitMs = backoffMs(this.pausesWithoutProgress, 1000, 60_000);
+		}
+		const bounded = Number.isFinite(waitMs) ? Math.min(Math.max(0, waitMs), MAX_GATE_PAUSE_MS) : MAX_GATE_PAUSE_MS;
 		this.pausedUntil = Math.max(this.pausedUntil, Date.now() + bounded);
 		if (firstOfPause) for (const listener of this.rateLimitListeners) listener();
+	}
+
+	/** The API accepted a submission: the batch's own back-off starts again from its first step. */
+	madeProgress(): void {
+		this.pausesWithoutProgress = 0;
 	}
 
 	/** Calls `listener` on the first 429 of each pause (an AdaptiveLimit halves itself there). */
@@ -118,7 +137,7 @@ export class AdaptiveLimit {
 	constructor(
 		start: number,
 		readonly max: number,
-		gate?: RateLimitGate,
+		private readonly gate?: RateLimitGate,
 	) {
 		this.window = Math.max(1, Math.min(max, start));
 		this.peak = this.current;
@@ -130,6 +149,7 @@ export class AdaptiveLimit {
 	}
 
 	accepted(): void {
+		this.gate?.madeProgress();
 		this.window = Math.min(this.max, this.window + (this.probing ? PROBING_GROWTH_PER_ACCEPTANCE : 1 / this.window));
 		this.peak = Math.max(this.peak, this.current);
 	}

@@ -97,3 +97,47 @@ describe('adaptive submission concurrency', () => {
 		expect(limit.current).toBe(1);
 	});
 });
+
+/** Whether `promise` settles within `simulatedMs` of jest's fake clock. */
+async function settlesWithin(promise: Promise<void>, simulatedMs: number): Promise<boolean> {
+	let settled = false;
+	void promise.then(() => (settled = true));
+	await jest.advanceTimersByTimeAsync(simulatedMs);
+	return settled;
+}
+
+describe('the batch back-off after a 429 without Retry-After (simulated time)', () => {
+	beforeEach(() => jest.useFakeTimers());
+	afterEach(() => jest.useRealTimers());
+
+	it('follows the batch, not the refused item: after accepted submissions, an item refused for the fifth time pauses the batch about 1 s, not 16 s', async () => {
+		const gate = new RateLimitGate();
+		const limit = new AdaptiveLimit(20, 200, gate);
+		gate.slowDown(1000, true);
+		await jest.advanceTimersByTimeAsync(1500);
+		limit.accepted();
+		// The transport's own back-off for a fifth 429 in a row of one item: 16 s.
+		gate.slowDown(16_000, true);
+		expect(await settlesWithin(gate.waitForTurn(), 1300)).toBe(true);
+	});
+
+	it('grows with each pause in a row that no accepted submission ended: 1 s, 2 s, 4 s', async () => {
+		const gate = new RateLimitGate();
+		for (let pause = 1; pause <= 2; pause++) {
+			gate.slowDown(0, true);
+			expect(await settlesWithin(gate.waitForTurn(), 3000)).toBe(true);
+		}
+		gate.slowDown(0, true);
+		// The third pause in a row: 4 s (jitter ±20 %), so still paused after 3 s.
+		expect(await settlesWithin(gate.waitForTurn(), 3000)).toBe(false);
+		expect(await settlesWithin(gate.waitForTurn(), 2000)).toBe(true);
+	});
+
+	it('a Retry-After is honoured as the API said', async () => {
+		const gate = new RateLimitGate();
+		new AdaptiveLimit(20, 200, gate).accepted();
+		gate.slowDown(5000);
+		expect(await settlesWithin(gate.waitForTurn(), 4000)).toBe(false);
+		expect(await settlesWithin(gate.waitForTurn(), 2000)).toBe(true);
+	});
+});
