@@ -103,18 +103,19 @@ export class RateLimitGate {
 
 /**
  * Default Options → Concurrency: submissions sent at once at the start of a batch. n8n's HTTP Request
- * node sends every item at once; 20 sends a batch of up to 20 that way too, and bounds the burst an
- * account with a low (undocumented) rate limit sees first: a 429 costs a pause, never a charge.
+ * node sends every item at once, and a user who sets nothing should not wait longer than with that;
+ * 100 sends a batch of up to 100 the same way, one API round trip, and bounds the burst an account
+ * with a low (undocumented) rate limit sees first: a 429 costs a pause, never a charge.
  */
-export const DEFAULT_START_CONCURRENCY = 20;
+export const DEFAULT_START_CONCURRENCY = 100;
 
 /** Default Options → Max Concurrency: the most submissions open at once however well the API keeps up. */
 export const DEFAULT_MAX_CONCURRENCY = 200;
 
 /**
  * Until the first 429, each accepted submission lets this many more go out: the window grows fourfold
- * every round trip (20, 80, 320 ...), so 200 items go out in three round trips, not the five of
- * doubling; a 429 costs only a pause, so overshooting the account's limit is cheap.
+ * every round trip (a Concurrency of 5 reaches 80 in two round trips, not four), so a low Concurrency
+ * costs few round trips; a 429 costs only a pause, so overshooting the account's limit is cheap.
  */
 export const PROBING_GROWTH_PER_ACCEPTANCE = 3;
 

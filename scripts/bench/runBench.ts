@@ -96,7 +96,7 @@ export const USAGE = `usage: npm run bench [-- options]
   --download-items N         results downloaded as 4 split files each in the memory run (default 20)
   --download-job-seconds N   job duration of the memory runs (default 5)
   --image-kb N               size of each downloaded result image (default 1024)
-  --concurrency N            our node's Concurrency option, 1-50 (default: the node's default, ${DEFAULT_START_CONCURRENCY})
+  --concurrency N            our node's Concurrency option, 1-200 (default: the node's default, ${DEFAULT_START_CONCURRENCY})
   --max-concurrency N        our node's Max Concurrency option, 1-200 (default: the node's default, ${DEFAULT_MAX_CONCURRENCY})
   --api-latency-ms LIST      delays before every API answer, one comparison each (default 0: at once)
   --storm-per-second K       add the 429-storm rows: the fake accepts only K submissions a second
@@ -166,7 +166,7 @@ export function parseArguments(argv: string[]): BenchOptions | 'help' {
 				options.imageKb = positiveInteger(flag, value(), 20 * 1024);
 				break;
 			case '--concurrency':
-				options.concurrency = positiveInteger(flag, value(), 50);
+				options.concurrency = positiveInteger(flag, value(), 200);
 				break;
 			case '--max-concurrency':
 				options.maxConcurrency = positiveInteger(flag, value(), 200);
@@ -762,7 +762,7 @@ export async function runBench(options: BenchOptions): Promise<number> {
 			// Adaptive (the node's defaults) first, then each fixed concurrency (Max Concurrency = Concurrency).
 			const stormRuns: Array<{ concurrency?: number; maxConcurrency?: number }> = [
 				{},
-				...options.storm.fixed.map((fixed) => ({ concurrency: Math.min(50, fixed), maxConcurrency: Math.min(50, fixed) })),
+				...options.storm.fixed.map((fixed) => ({ concurrency: fixed, maxConcurrency: fixed })),
 			];
 			for (const submissions of stormRuns) {
 				comparison.push(

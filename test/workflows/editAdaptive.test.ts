@@ -60,27 +60,27 @@ describe('adaptive submission', () => {
 		expect(proxy.peak(EDITS)).toBe(6);
 	}, 60_000);
 
-	it('with the default options, 20 submissions go out at once and the window grows past 50 while the API accepts', async () => {
+	it('with the default options, 100 submissions go out at once and the window grows past 100 while the API accepts', async () => {
 		fake.faults.jobDurationMs = 100;
 		// Every answer takes a while, so the submissions of one round trip overlap and can be counted.
 		fake.faults.responseDelayMs = 500;
-		const total = 100;
-		// Submissions are held until 20 have arrived. Whether 20 were open before the API had answered
+		const total = 250;
+		// Submissions are held until 100 have arrived. Whether 100 were open before the API had answered
 		// any is noted; a node that starts lower gets its first ones through only by the hold's timeout.
-		let twentyAtOnce = false;
+		let hundredAtOnce = false;
 		const { result, proxy } = await runThroughProxy(total, {}, (proxy) => ({
 			holdAtMostMs: 3000,
 			releaseWhen: (path) => {
 				if (path !== EDITS) return true;
 				const arrived = proxy().arrived(EDITS);
-				if (arrived >= 20 && proxy().inFlight(EDITS) === arrived) twentyAtOnce = true;
-				return arrived >= 20;
+				if (arrived >= 100 && proxy().inFlight(EDITS) === arrived) hundredAtOnce = true;
+				return arrived >= 100;
 			},
 		}));
 		expectEveryItemOnce(result, total);
-		expect(twentyAtOnce).toBe(true);
-		// 20, then 80 in the second round trip (fourfold): above the old default Max Concurrency of 50.
-		expect(proxy.peak(EDITS)).toBeGreaterThan(50);
+		expect(hundredAtOnce).toBe(true);
+		// 100, then up to 200 (Max Concurrency) in the second round trip: more than started.
+		expect(proxy.peak(EDITS)).toBeGreaterThan(100);
 		expect(proxy.peak(EDITS)).toBeLessThanOrEqual(200);
 	}, 90_000);
 

@@ -8,7 +8,6 @@ import type { ResultOutput } from '../../../../shared/resultItems';
 import { callbackLinkKindOf, isPlainlyPrivateUrl } from '../../../../shared/callbackSignature';
 import { DEFAULT_MAX_CONCURRENCY, DEFAULT_START_CONCURRENCY } from '../../../../shared/pacing';
 
-
 export type WaitMode = 'poll' | 'callback' | 'none';
 
 /**
@@ -255,7 +254,7 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
 		itemIndex,
 	);
 
-	const concurrency = Math.floor(numberIn(ctx, itemIndex, 'Concurrency', options.concurrency ?? DEFAULT_START_CONCURRENCY, 1, 50));
+	const concurrency = Math.floor(numberIn(ctx, itemIndex, 'Concurrency', options.concurrency ?? DEFAULT_START_CONCURRENCY, 1, 200));
 	const maxConcurrency = Math.floor(
 		numberIn(ctx, itemIndex, 'Max Concurrency', options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY, 1, 200),
 	);
