@@ -816,7 +816,7 @@ export async function runBench(options: BenchOptions): Promise<number> {
 			`API latency (delay before every fake API answer): ${options.apiLatenciesMs.join(', ')} ms. ` +
 			(options.concurrency !== undefined ? `Our node's Concurrency: ${options.concurrency}. ` : '') +
 			(options.maxConcurrency !== undefined ? `Our node's Max Concurrency: ${options.maxConcurrency}. ` : '') +
-			(options.storm ? `429 storm: the fake accepts ${options.storm.perSecond} submissions a second (Retry-After 1 s), N = ${options.storm.items}, latency 0. ` : '') +
+			(options.storm ? `429 storm: the fake accepts ${options.storm.perSecond} submissions a second (429 without Retry-After beyond, as the vendor documents none), N = ${options.storm.items}, latency 0. ` : '') +
 			`Load average at the start: ${loadAtStart} (${os.cpus().length} CPUs). ` +
 			(Object.keys(options.n8nEnv).length > 0 ? `n8n environment: ${Object.entries(options.n8nEnv).map(([key, value]) => `${key}=${value}`).join(' ')}. ` : '') +
 			'Each row is a fresh n8n process; peak RSS is the main n8n process\'s VmHWM, reset to its RSS just before the webhook call ' +
