@@ -32,7 +32,7 @@ export class AceDataCloudApi implements ICredentialType {
 			default: '',
 			required: true,
 			description:
-				'Your Ace Data Cloud API token (Platform → Applications → Credentials). It is sent as "Bearer" authorization.',
+				'Your Ace Data Cloud API token, from the Ace Data Cloud console (https://platform.acedata.cloud): open Applications, then Credentials',
 		},
 		{
 			displayName: 'Platform Token',
@@ -41,7 +41,7 @@ export class AceDataCloudApi implements ICredentialType {
 			typeOptions: { password: true },
 			default: '',
 			description:
-				'Only needed to edit files from a previous node (binary data): the platform\'s file upload takes this token, not the API token. It starts with "platform-"; get it in the Ace Data Cloud console (https://platform.acedata.cloud, your account\'s platform token). Leave empty if you only edit image URLs.',
+				"Only needed to edit files from a previous node: the platform's file upload takes this token, not the API token. It starts with 'platform-'; get it in the Ace Data Cloud console (https://platform.acedata.cloud, your account's platform token). Leave empty if you only edit image URLs.",
 		},
 		{
 			displayName: 'API Base URL',
@@ -56,7 +56,7 @@ export class AceDataCloudApi implements ICredentialType {
 			type: 'string',
 			default: 'https://platform.acedata.cloud',
 			description:
-				'Used to upload input images given as files (binary data). Change only for a proxy or a test server.',
+				'Used to upload input images given as files. Change only for a proxy or a test server.',
 		},
 	];
 

@@ -4,7 +4,7 @@
  * Anchors (`find`) are short, stable lines of product code and must match exactly once; when the code
  * they name is rewritten the check reports the mutation STALE: re-anchor it on the new code.
  */
-const EDIT = 'nodes/MidjourneyEdits/actions/image/edit.operation.ts';
+const EDIT = 'nodes/MidjourneyEdits/actions/image/submitAndWait.ts';
 const RESULT_ITEMS = 'nodes/shared/resultItems.ts';
 const SEEN_TASKS = 'nodes/shared/seenTasks.ts';
 const PACING = 'nodes/shared/pacing.ts';
@@ -13,8 +13,31 @@ const FAULTS_TEST = 'test/workflows/editFaults.test.ts';
 const FILES_TEST = 'test/workflows/editFiles.test.ts';
 const TRIGGER_TEST = 'test/workflows/trigger.test.ts';
 const CALLBACK_TEST = 'test/workflows/editCallback.test.ts';
+const FOLLOW_UPS_TEST = 'test/workflows/followUps.test.ts';
+const FOLLOW_UP_PLAN = 'nodes/MidjourneyEdits/actions/image/followUp/plan.ts';
 
 export const MUTATIONS = [
+	// --- Issue 15: what a no-code user sees -----------------------------------------------------------
+	{
+		id: 'ux-task-simplify-ignored',
+		what: 'Task → Get Many outputs the raw record whatever Simplify says.',
+		edits: [
+			{
+				file: 'nodes/MidjourneyEdits/actions/task/getMany.operation.ts',
+				find: 'const json: IDataObject = simplify ? simplifiedTaskRecord(record, id) : taskRecordForOutput(record, id);',
+				replace: 'const json: IDataObject = taskRecordForOutput(record, id);',
+			},
+		],
+		tests: ['test/workflows/taskOutput.test.ts'],
+		testName: 'Get Many gives',
+	},
+	{
+		id: 'ux-item-suffix-dropped',
+		what: "API errors no longer end in n8n's [item N].",
+		edits: [{ file: 'nodes/shared/errors.ts', find: "return itemIndex === undefined ? '' : ` [item ${itemIndex + 1}]`;", replace: "return '';" }],
+		tests: [FAULTS_TEST],
+		testName: '401',
+	},
 	// --- Issue 13: the vendor's readings --------------------------------------------------------------
 	{
 		id: 'vendor-progress-below-100-is-final',
@@ -99,8 +122,8 @@ export const MUTATIONS = [
 		id: 'files-prepared-in-submit-loop',
 		what: 'File/mask preparation moved into the submit loop: item 1 is paid for before item 2\'s bad file fails.',
 		edits: [
-			{ file: EDIT, find: 'state.body = await prepareEditBody(this, state.plan!, gate, signal);', replace: 'state.body = {};' },
-			{ file: EDIT, find: 'const body = { ...state.body! };', replace: 'const body = { ...(await prepareEditBody(this, plan, gate, signal)) };' },
+			{ file: EDIT, find: 'state.body = await operation.prepareBody(ctx, state.plan!, gate, signal);', replace: 'state.body = {};' },
+			{ file: EDIT, find: 'const body = { ...state.body! };', replace: 'const body = { ...(await operation.prepareBody(ctx, plan, gate, signal)) };' },
 		],
 		tests: [FAULTS_TEST],
 		testName: 'prepares every item',
@@ -143,7 +166,7 @@ export const MUTATIONS = [
 	{
 		id: 'grid-note-removed',
 		what: 'A failed split image no longer says the grid can still be downloaded.',
-		edits: [{ file: RESULT_ITEMS, find: 'can still be downloaded: choose "Grid Image" to get it.', replace: 'is there.' }],
+		edits: [{ file: RESULT_ITEMS, find: "can still be downloaded: choose 'Image File (Grid)' under 'Output' to get it.", replace: 'is there.' }],
 		tests: [FILES_TEST],
 		testName: 'grid can still be downloaded',
 	},
@@ -204,5 +227,34 @@ export const MUTATIONS = [
 		edits: [{ file: PACING, find: 'running < limit.current && next < elements.length', replace: 'running < Infinity && next < elements.length' }],
 		tests: ['test/workflows/editBatch.test.ts'],
 		testName: 'bounded concurrency',
+	},
+	// --- Issue 17: follow-ups on a finished result (POST /midjourney/imagine) ----------------------
+	{
+		id: 'followup-offered-actions-unchecked',
+		what: "A follow-up the incoming result does not offer (Upscale 2x on a grid) is sent to the API (paid) instead of failing first.",
+		edits: [{ file: FOLLOW_UP_PLAN, find: 'checkOffered(ctx, itemIndex, imageId, action);', replace: '' }],
+		tests: [FOLLOW_UPS_TEST],
+		testName: 'Upscale 2x on a grid',
+	},
+	{
+		id: 'followup-output-names-no-action',
+		what: "A follow-up's output does not say which action made it.",
+		edits: [{ file: 'nodes/MidjourneyEdits/actions/image/followUp/operation.ts', find: 'resultFields: (plan) => ({ action: plan.action }),', replace: '' }],
+		tests: [FOLLOW_UPS_TEST],
+		testName: 'upscales quarter 2 of a grid',
+	},
+	{
+		id: 'followup-callback-action-not-from-record',
+		what: 'Wait for Callback and the trigger do not read the action from the task record.',
+		edits: [{ file: 'nodes/shared/callbackIntake.ts', find: 'const action = followUpActionOfRecord(record);', replace: 'const action = undefined as string | undefined;' }],
+		tests: [FOLLOW_UPS_TEST],
+		testName: "follow-up's callback starts it",
+	},
+	{
+		id: 'followup-simplify-drops-image-id',
+		what: "The Edit's simplified output loses image_id, so Edit -> Upscale needs an expression.",
+		edits: [{ file: RESULT_ITEMS, find: "\t'image_id',\n\t'actions',\n", replace: "\t'actions',\n" }],
+		tests: [FOLLOW_UPS_TEST],
+		testName: 'Edit → Upscale',
 	},
 ];

@@ -31,7 +31,7 @@ export class MidjourneyEditsTrigger implements INodeType {
 		icon: { light: 'file:midjourney.svg', dark: 'file:midjourney.dark.svg' },
 		group: ['trigger'],
 		version: 1,
-		subtitle: '={{ "On " + ({ both: "finished", succeeded: "successful", failed: "failed" }[$parameter["events"]] ?? "finished") + " edit" }}',
+		subtitle: '={{ "On " + ({ both: "Finished", succeeded: "Successful", failed: "Failed" }[$parameter["events"]] ?? "Finished") + " Edit" }}',
 		// n8n's node panel shows one entry for the action node and this trigger, with this description.
 		description: 'Edit images with a prompt in Midjourney (Ace Data Cloud), and start a workflow when an edit finishes',
 		defaults: { name: 'Midjourney Edits Trigger' },
@@ -58,21 +58,21 @@ export class MidjourneyEditsTrigger implements INodeType {
 				displayName: 'Trigger On',
 				name: 'events',
 				type: 'options',
+				// n8n's rule for a trigger's events: named 'Trigger On', no tooltip; each option says what it starts on.
 				options: [
-					{
-						name: 'Finished Edit',
-						value: 'both',
-						description: 'Each edit that succeeded or failed. Failed edits come out with success: false and an error message.',
-					},
-					{ name: 'Successful Edit', value: 'succeeded', description: 'Only edits that succeeded; failed edits are ignored' },
 					{
 						name: 'Failed Edit',
 						value: 'failed',
 						description: 'Only edits that failed, e.g. to alert someone when a prompt was refused',
 					},
+					{
+						name: 'Finished Edit',
+						value: 'both',
+						description: "Each edit that succeeded or failed, once. Failed edits come out with success false and the reason in 'error'.",
+					},
+					{ name: 'Successful Edit', value: 'succeeded', description: 'Only edits that succeeded; failed edits are ignored' },
 				],
 				default: 'both',
-				description: 'Which outcomes start the workflow. Each finished edit starts it once.',
 			},
 			outputParameter(
 				"The four variations as separate files, one output item each, with the file in 'data'. Needs 'Four Image Files' on the Midjourney Edits node that made the edit.",
@@ -85,14 +85,6 @@ export class MidjourneyEditsTrigger implements INodeType {
 				default: {},
 				options: [
 					{
-						displayName: 'Verify Signature',
-						name: 'verifySignature',
-						type: 'boolean',
-						default: true,
-						description:
-							'Whether to accept only callbacks whose URL was signed by a Midjourney Edits node with this credential. Turn off only for callbacks submitted by other tools: then anyone who knows the URL can start this workflow.',
-					},
-					{
 						displayName: 'Max Callback Age (Hours)',
 						name: 'maxCallbackAgeHours',
 						type: 'number',
@@ -100,6 +92,14 @@ export class MidjourneyEditsTrigger implements INodeType {
 						default: 48,
 						description:
 							'Refuse callbacks whose signed URL is older than this, in hours (0 = no limit). Defaults to 48 hours. Limits what a leaked URL can do.',
+					},
+					{
+						displayName: 'Verify Signature',
+						name: 'verifySignature',
+						type: 'boolean',
+						default: true,
+						description:
+							'Whether to accept only callbacks whose URL was signed by a Midjourney Edits node with this credential. Turn off only for callbacks submitted by other tools: then anyone who knows the URL can start this workflow. Defaults to on.',
 					},
 				],
 			},

@@ -3,6 +3,7 @@ import type { IDataObject, INodeExecutionData, IWebhookFunctions } from 'n8n-wor
 import { verifyCallbackSignature } from './callbackSignature';
 import { CREDENTIAL_TYPE } from './constants';
 import { taskFailureToNodeApiError } from './errors';
+import { followUpActionOfRecord } from './followUpActions';
 import { isObject } from './json';
 import { fetchTaskRecords } from './polling';
 import type { ResultOutput } from './resultItems';
@@ -80,7 +81,14 @@ export async function lookUpOutcomes(
 		ctx.getResponseObject().status(503).json({ error: 'Could not look the task up; try again later' });
 		return undefined;
 	}
-	return new Map(taskIds.map((taskId) => [taskId, outcomeFromRecord(records.get(taskId) ?? {}, taskId)]));
+	return new Map(
+		taskIds.map((taskId) => {
+			const record = records.get(taskId) ?? {};
+			// Which follow-up made it is read from the record's request (the truth), never from the callback body.
+			const action = followUpActionOfRecord(record);
+			return [taskId, { ...outcomeFromRecord(record, taskId), ...(action ? { action } : {}) }];
+		}),
+	);
 }
 
 export function isFinished(outcome: TaskOutcome): boolean {
@@ -99,9 +107,10 @@ export async function callbackItems(
 	simplify = false,
 ): Promise<INodeExecutionData[]> {
 	const pairedItem = { item: pairedItemIndex };
+	const action = outcome.action ? { action: outcome.action } : {};
 	if (outcome.state === 'succeeded' && outcome.result) {
 		const full = { ...outcome.result, task_id: outcome.taskId };
-		const result = simplify ? simplifiedResult(full) : full;
+		const result = { ...(simplify ? simplifiedResult(full) : full), ...action };
 		try {
 			return await resultItemsFor(ctx, result, output, pairedItemIndex, true);
 		} catch (error) {
@@ -112,6 +121,7 @@ export async function callbackItems(
 	const json: IDataObject = {
 		...(outcome.result ?? {}),
 		task_id: outcome.taskId,
+		...action,
 		success: false,
 		error: error.message,
 	};

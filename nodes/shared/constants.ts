@@ -5,6 +5,12 @@ export const DEFAULT_API_BASE_URL = 'https://api.acedata.cloud';
 export const DEFAULT_PLATFORM_BASE_URL = 'https://platform.acedata.cloud';
 
 export const EDITS_PATH = '/midjourney/edits';
+/**
+ * Follow-up actions (upscale, vary, reroll, zoom out, pan) on a finished result. ASSUMPTION (contract):
+ * the service accepts an edit's image_id here, though no vendor source shows it; the Midjourney
+ * Imagine service may need acquiring on its own (a 404 no_api then names it, see errors.ts).
+ */
+export const IMAGINE_PATH = '/midjourney/imagine';
 export const TASKS_PATH = '/midjourney/tasks';
 export const FILES_PATH = '/api/v1/files/';
 

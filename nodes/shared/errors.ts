@@ -20,6 +20,12 @@ export interface ApiFailure {
  */
 export type RequestStage = 'submit' | 'read' | 'upload' | 'download';
 
+/**
+ * Which Midjourney API a request went to: Edits, or Imagine (the follow-up actions). The platform
+ * may list them as separate services, each acquired on its own (contract: an assumption).
+ */
+export type ApiService = 'edits' | 'imagine';
+
 /** Network failures where the request can never have reached the API, so re-sending is safe. */
 const NEVER_DELIVERED_NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 
@@ -83,35 +89,35 @@ function explainTokenProblem(
 	const upload = stage === 'upload';
 	const field = upload ? 'Platform Token' : 'API Token';
 	const where = upload
-		? `the platform token from the Ace Data Cloud console (${CONSOLE_URL}); it starts with "platform-"`
+		? `the platform token from the Ace Data Cloud console (${CONSOLE_URL}); it starts with 'platform-'`
 		: `the API token of an application that has the Midjourney service, from the Ace Data Cloud console (${CONSOLE_URL}, Applications → Credentials)`;
-	const fix = `Put ${where} in the "${field}" field of your "Ace Data Cloud API" credential and save it.`;
+	const fix = `Put ${where} in the '${field}' field of your 'Ace Data Cloud API' credential and save it.`;
 	const what = upload ? 'the platform file upload' : 'the Ace Data Cloud API';
 	switch (code) {
 		case 'no_token':
-			return { message: `No token reached ${what} (the "${field}" is empty or was not sent)`, description: `${fix}${said}` };
+			return { message: `No token reached ${what} (the '${field}' is empty or was not sent)`, description: `${fix}${said}` };
 		case 'disabled':
 			return {
 				message: `The token or its application is disabled (${what})`,
-				description: `Enable the application or token in the Ace Data Cloud console (${CONSOLE_URL}), or create a new token; then update the "${field}" in your credential.${said}`,
+				description: `Enable the application or token in the Ace Data Cloud console (${CONSOLE_URL}), or create a new token; then update the '${field}' in your credential.${said}`,
 			};
 		case 'token_mismatched':
 			return {
-				message: `The "${field}" does not match this service (Midjourney), the API says`,
+				message: `The '${field}' does not match this service (Midjourney), the API says`,
 				description: `The token is valid but not for this service. ${fix}${said}`,
 			};
 		case 'token_expired':
-			return { message: `The "${field}" has expired`, description: `Create a new token in the console. ${fix}${said}` };
+			return { message: `The '${field}' has expired`, description: `Create a new token in the console. ${fix}${said}` };
 		default:
 			if (upload) {
 				return {
 					message: 'The Ace Data Cloud platform rejected the Platform Token for the file upload',
-					description: `The platform's file upload takes a platform token (it starts with "platform-"), not the API token. Add or check the "Platform Token" in your "Ace Data Cloud API" credential (from the Ace Data Cloud console, ${CONSOLE_URL}); as a workaround, put the image somewhere public and use "Image Source: Image URL".${said}`,
+					description: `The platform's file upload takes a platform token (it starts with 'platform-'), not the API token. Add or check the 'Platform Token' in your 'Ace Data Cloud API' credential (from the Ace Data Cloud console, ${CONSOLE_URL}); or put the image somewhere public and set 'Image Source' to 'Image URL'.${said}`,
 				};
 			}
 			return {
 				message: 'The Ace Data Cloud API rejected the API token',
-				description: `Check the API Token in your "Ace Data Cloud API" credential: copy it again from ${CONSOLE_URL} (Applications → Credentials) and save the credential.${said}`,
+				description: `Check the 'API Token' in your 'Ace Data Cloud API' credential: copy it again from ${CONSOLE_URL} (Applications → Credentials) and save the credential.${said}`,
 			};
 	}
 }
@@ -121,6 +127,7 @@ export function explainApiFailure(
 	failure: ApiFailure,
 	stage: RequestStage,
 	attempts = 1,
+	service: ApiService = 'edits',
 ): { message: string; description: string } {
 	const status = failure.status;
 	const said = apiSaid(failure);
@@ -128,7 +135,7 @@ export function explainApiFailure(
 
 	if (status === undefined) {
 		// Plain words, not the code: n8n swaps any message containing a network code for its own.
-		const what = `Could not reach the Ace Data Cloud API (${NETWORK_WORDS[failure.code ?? ''] ?? 'network error'})${tries}`;
+		const what = `Could not reach the Ace Data Cloud API (${NETWORK_WORDS[failure.code ?? ''] ?? 'no network connection'})${tries}`;
 		if (stage === 'submit' && !cannotHaveBeenAccepted(failure)) {
 			return { message: `${what} while submitting the edit`, description: `${NOT_RESENT_NOTE}${said}` };
 		}
@@ -139,10 +146,17 @@ export function explainApiFailure(
 	}
 	const tokenProblem = explainTokenProblem(failure, stage, said);
 	if (tokenProblem) return tokenProblem;
+	if (failure.code === 'no_api' && service === 'imagine') {
+		// ASSUMPTION (contract): follow-ups go to the Midjourney Imagine API, which may need its own acquisition.
+		return {
+			message: 'The Midjourney Imagine service is not enabled for this Ace Data Cloud application',
+			description: `The API answered 'no_api' to a follow-up action (Upscale, Vary, Reroll, Zoom Out, Pan), which goes through the Midjourney Imagine API. In the Ace Data Cloud console (${CONSOLE_URL}), open the Midjourney Imagine service and acquire (apply for) it for the application your API Token belongs to, or use a token of an application that has it. Nothing was billed.${said}`,
+		};
+	}
 	if (failure.code === 'no_api') {
 		return {
 			message: 'The Midjourney service is not enabled for this Ace Data Cloud application',
-			description: `The API answered "no_api": the application your API Token belongs to has not acquired the Midjourney service. In the Ace Data Cloud console (${CONSOLE_URL}), open the Midjourney service and acquire (apply for) it for this application, or use a token of an application that has it. Nothing was billed.${said}`,
+			description: `The API answered 'no_api': the application your API Token belongs to has not acquired the Midjourney service. In the Ace Data Cloud console (${CONSOLE_URL}), open the Midjourney service and acquire (apply for) it for this application, or use a token of an application that has it. Nothing was billed.${said}`,
 		};
 	}
 	if (status === 403 || failure.code === 'used_up' || failure.code === 'forbidden') {
@@ -166,7 +180,7 @@ export function explainApiFailure(
 	if (status === 429) {
 		return {
 			message: `Ace Data Cloud is rate limiting requests (HTTP 429)${tries}`,
-			description: `Too many requests at once for your plan. Lower "Concurrency" in the node options, or run fewer items at a time.${said}`,
+			description: `Too many requests at once for your plan. Lower 'Concurrency' (and 'Max Concurrency') under 'Options', or run fewer items at a time.${said}`,
 		};
 	}
 	if (failure.code === 'malformed_response') {
@@ -181,13 +195,13 @@ export function explainApiFailure(
 	if (status === 400) {
 		return {
 			message: 'The Ace Data Cloud API rejected the request as invalid',
-			description: `Check the node's fields (image URL, prompt, mode, mask).${said}`,
+			description: `Check the node's fields ('Image URL', 'Prompt', 'Speed', and the mask under 'Options').${said}`,
 		};
 	}
 	if (status === 404) {
 		return {
 			message: `The ${stage === 'upload' ? 'platform upload' : 'Ace Data Cloud API'} answered 404 (not found)`,
-			description: `Check the "${stage === 'upload' ? 'Platform Base URL' : 'API Base URL'}" in your credential (leave it at its default unless you use a proxy).${said}`,
+			description: `Check the '${stage === 'upload' ? 'Platform Base URL' : 'API Base URL'}' in your credential (leave it at its default unless you use a proxy).${said}`,
 		};
 	}
 	if (status === 504) {
@@ -196,20 +210,25 @@ export function explainApiFailure(
 			description:
 				stage === 'submit'
 					? `${NOT_RESENT_NOTE}${said}`
-					: `Try again later, or in "relax" mode at a quieter time.${said}`,
+					: `Try again later, or with 'Speed' set to 'Relax' at a quieter time.${said}`,
 		};
 	}
 	if (status >= 500) {
 		return {
 			message: `The Ace Data Cloud API failed (HTTP ${status})${tries}${stage === 'submit' ? ' while submitting the edit' : ''}`,
 			description:
-				stage === 'submit' ? `${NOT_RESENT_NOTE}${said}` : `This is a problem on the API's side: try again later.${said}`,
+				stage === 'submit' ? `${NOT_RESENT_NOTE}${said}` : `Ace Data Cloud could not handle the request this time: try again later.${said}`,
 		};
 	}
 	return {
 		message: `The Ace Data Cloud API answered HTTP ${status}`,
 		description: `Unexpected answer.${said}`,
 	};
+}
+
+/** n8n's way to name the input item an error belongs to, at the end of the message: ` [item 2]`. */
+export function itemSuffix(itemIndex: number | undefined): string {
+	return itemIndex === undefined ? '' : ` [item ${itemIndex + 1}]`;
 }
 
 /** The failure behind an error we raised, so callers can decide on retries without parsing text. */
@@ -223,9 +242,9 @@ export function failureToNodeApiError(
 	node: INode,
 	failure: ApiFailure,
 	stage: RequestStage,
-	options: { itemIndex?: number; attempts?: number; prefix?: string } = {},
+	options: { itemIndex?: number; attempts?: number; prefix?: string; service?: ApiService } = {},
 ): NodeApiError {
-	const { message, description } = explainApiFailure(failure, stage, options.attempts);
+	const { message, description } = explainApiFailure(failure, stage, options.attempts, options.service);
 	const errorResponse: IDataObject = {
 		status: failure.status ?? null,
 		// Not `code`/`error_code`: n8n reads those as a status and swaps network codes for its own text.
@@ -234,7 +253,7 @@ export function failureToNodeApiError(
 		trace_id: failure.traceId ?? null,
 	};
 	const error = new NodeApiError(node, errorResponse as JsonObject, {
-		message: options.prefix ? `${options.prefix}: ${message}` : message,
+		message: `${options.prefix ? `${options.prefix}: ${message}` : message}${itemSuffix(options.itemIndex)}`,
 		description,
 		httpCode: failure.status !== undefined ? String(failure.status) : undefined,
 		itemIndex: options.itemIndex,
@@ -256,9 +275,9 @@ export function taskFailureToNodeApiError(
 		node,
 		{ task_id: taskId, api_error: error.code ?? null, message: error.message ?? null } as JsonObject,
 		{
-			message: moderation
-				? `Midjourney refused the edit (task ${taskId}): content moderation`
-				: `Midjourney could not finish the edit (task ${taskId})`,
+			message: `${
+				moderation ? `Midjourney refused the edit (task ${taskId}): content moderation` : `Midjourney could not finish the edit (task ${taskId})`
+			}${itemSuffix(itemIndex)}`,
 			description: `${moderation ? 'Reword the prompt or use another image.' : 'You can try the item again.'}${apiSaid(failure)}`,
 			itemIndex,
 		},

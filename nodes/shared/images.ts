@@ -1,6 +1,7 @@
 import type { IBinaryData, IDataObject, IExecuteFunctions, IWebhookFunctions } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
+import { itemSuffix } from './errors';
 import { refusedDownloadReason } from './publicAddress';
 import { getBaseUrls } from './transport';
 
@@ -157,7 +158,7 @@ export async function downloadImageAsBinary(
 		ctx.getNode(),
 		{ url: describeUrl(url), problem: lastProblem },
 		{
-			message: `Downloading the result image failed: ${lastProblem}`,
+			message: `Downloading the result image failed: ${lastProblem}${itemSuffix(itemIndex)}`,
 			description: `Could not download ${describeUrl(url)}. Result links can expire soon after the task finishes: download promptly, or fetch fresh links with Get (Task resource).`,
 			itemIndex,
 		},
@@ -263,7 +264,7 @@ export function assertImage(
 	itemIndex: number,
 ): ImageKind {
 	if (data.length === 0) {
-		throw new NodeOperationError(ctx.getNode(), `The ${what} is empty`, {
+		throw new NodeOperationError(ctx.getNode(), `The ${what} is empty${itemSuffix(itemIndex)}`, {
 			description: fieldHint,
 			itemIndex,
 		});
@@ -271,7 +272,7 @@ export function assertImage(
 	if (data.length > MAX_INPUT_IMAGE_BYTES) {
 		throw new NodeOperationError(
 			ctx.getNode(),
-			`The ${what} is too large (${(data.length / 1024 / 1024).toFixed(1)} MB; the limit is ${MAX_INPUT_IMAGE_BYTES / 1024 / 1024} MB)`,
+			`The ${what} is too large (${(data.length / 1024 / 1024).toFixed(1)} MB; the limit is ${MAX_INPUT_IMAGE_BYTES / 1024 / 1024} MB)${itemSuffix(itemIndex)}`,
 			{ description: `Resize or compress the image first. ${fieldHint}`, itemIndex },
 		);
 	}
@@ -279,7 +280,7 @@ export function assertImage(
 	if (!kind) {
 		throw new NodeOperationError(
 			ctx.getNode(),
-			`The ${what} is not a PNG, JPEG, WebP or GIF image`,
+			`The ${what} is not a PNG, JPEG, WebP or GIF image${itemSuffix(itemIndex)}`,
 			{ description: fieldHint, itemIndex },
 		);
 	}

@@ -2,6 +2,7 @@ import type { IDataObject, INodeExecutionData, INodeProperties } from 'n8n-workf
 import { NodeApiError } from 'n8n-workflow';
 
 import type { DownloadContext } from './images';
+import { itemSuffix } from './errors';
 import { asNodeError } from './nodeErrors';
 import { describeUrl, downloadImageAsBinary, MAX_SUB_IMAGES, quarterPosition } from './images';
 
@@ -19,12 +20,12 @@ export function outputParameter(splitDescription: string, extra: Partial<INodePr
 		type: 'options',
 		noDataExpression: true,
 		options: [
+			{ name: 'Four Image Files', value: 'split', description: splitDescription },
 			{
 				name: 'Image File (Grid)',
 				value: 'grid',
 				description: "The edited image as a file in the output's 'data' field, ready for Google Drive, email or a form",
 			},
-			{ name: 'Four Image Files', value: 'split', description: splitDescription },
 			{
 				name: 'Links Only',
 				value: 'links',
@@ -37,8 +38,23 @@ export function outputParameter(splitDescription: string, extra: Partial<INodePr
 	};
 }
 
-/** The fields of a finished edit a user maps next; the rest of the API's answer is behind Simplify off. */
-const SIMPLIFIED_RESULT_FIELDS = ['task_id', 'image_url', 'sub_image_urls', 'image_width', 'image_height', 'success', 'status', 'error'];
+/**
+ * The fields of a finished edit a user maps next, most used first (n8n's Simplify: at most 10, flat);
+ * the rest of the API's answer is behind Simplify off. `image_id` and `actions` are what a follow-up
+ * (upscale, variation, reroll) needs. Task → Get / Get Many use the same list (actions/task/recordOutput.ts).
+ */
+const SIMPLIFIED_RESULT_FIELDS = [
+	'task_id',
+	'status',
+	'image_url',
+	'sub_image_urls',
+	'image_width',
+	'image_height',
+	'image_id',
+	'actions',
+	'success',
+	'error',
+];
 
 export function simplifiedResult(result: IDataObject): IDataObject {
 	const simplified: IDataObject = {};
@@ -103,6 +119,7 @@ export async function resultItemsFor(
 			grid_image_url: result.image_url,
 			image_id: result.image_id,
 			success: result.success,
+			...(result.action !== undefined ? { action: result.action } : {}),
 		};
 		try {
 			const data = await downloadImageAsBinary(ctx, url, `${taskId}_${quarter}`, pairedItemIndex);
@@ -123,7 +140,7 @@ function missingLinkError(ctx: DownloadContext, field: string, itemIndex: number
 		ctx.getNode(),
 		{ field },
 		{
-			message: `The result has no ${field} to download`,
+			message: `The result has no ${field} to download${itemSuffix(itemIndex)}`,
 			description:
 				field === 'sub_image_urls'
 					? "The API did not split the grid for this task. Choose 'Image File (Grid)' under 'Output' to get the whole grid."
@@ -155,7 +172,9 @@ async function explainSplitFailure(
 		ctx.getNode(),
 		{ quarter, task_id: String(result.task_id ?? '') },
 		{
-			message: `Downloading image ${quarter} of 4 (${quarterPosition(quarter)}) failed: ${errorMessageOf(error).replace(/^Downloading the result image failed: /, '')}`,
+			message: `Downloading image ${quarter} of 4 (${quarterPosition(quarter)}) failed: ${errorMessageOf(error)
+				.replace(/^Downloading the result image failed: /, '')
+				.replace(/ \[item \d+\]$/, '')}${itemSuffix(itemIndex)}`,
 			description: `Task ${String(result.task_id ?? '')}.${gridNote}`,
 			itemIndex,
 		},

@@ -22,6 +22,8 @@ export interface TaskOutcome {
 	/** The flat result (sync answer, callback body, or a record's `response`), sizes as numbers. */
 	result?: IDataObject;
 	error?: { code?: string; message?: string };
+	/** The follow-up action (upscale2, reroll...) the task's request named; absent for an edit. */
+	action?: string;
 }
 
 const SIZE_FIELDS = ['image_width', 'image_height', 'raw_image_width', 'raw_image_height'];

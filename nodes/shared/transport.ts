@@ -19,8 +19,8 @@ import {
 	DEFAULT_PLATFORM_BASE_URL,
 	FILES_PATH,
 } from './constants';
-import type { ApiFailure, RequestStage } from './errors';
-import { cannotHaveBeenAccepted, failureToNodeApiError, isTransient } from './errors';
+import type { ApiFailure, ApiService, RequestStage } from './errors';
+import { cannotHaveBeenAccepted, failureToNodeApiError, isTransient, itemSuffix } from './errors';
 import { isObject } from './json';
 import type { RateLimitGate } from './pacing';
 import { backoffMs, pauseUnlessCancelled, throwIfCancelled } from './pacing';
@@ -36,6 +36,8 @@ export interface AceRequestOptions {
 	maxAttempts?: number;
 	/** Prefix for error messages, naming the step (e.g. "Uploading the input image failed"). */
 	errorPrefix?: string;
+	/** Which Midjourney API the request goes to, for what its errors tell the user (default Edits). */
+	service?: ApiService;
 }
 
 const REQUEST_TIMEOUT_MS = 60_000;
@@ -71,7 +73,7 @@ function checkedBaseUrl(ctx: AceContext, value: unknown, fallback: string, field
 	if (!/^https?:\/\/[^\s/]+/i.test(raw)) {
 		throw new NodeOperationError(
 			ctx.getNode(),
-			`The "${field}" in the Ace Data Cloud credential is not a valid http(s) URL`,
+			`The '${field}' in the Ace Data Cloud credential is not a valid http(s) URL`,
 			{ description: `Set it to ${fallback} (the default) or to your proxy's address.` },
 		);
 	}
@@ -106,11 +108,11 @@ export async function assertPlatformTokenForUploads(ctx: AceContext, itemIndex?:
 	if (token !== '') return;
 	throw new NodeOperationError(
 		ctx.getNode(),
-		'The "Platform Token" in the Ace Data Cloud credential is empty: it is needed to upload the input image',
+		`'Platform Token' in the Ace Data Cloud credential is empty: it is needed to upload the input image${itemSuffix(itemIndex)}`,
 		{
 			itemIndex,
 			description:
-				'Images from a previous node (binary data) are uploaded to the Ace Data Cloud platform first, and its upload takes a platform token (it starts with "platform-"), not the API token. Copy it from the Ace Data Cloud console (https://platform.acedata.cloud) into the credential\'s "Platform Token" field, or use "Image Source: Image URL" with a public link. Nothing was uploaded or submitted.',
+				"Images from a previous node (binary data) are uploaded to the Ace Data Cloud platform first, and its upload takes a platform token (it starts with 'platform-'), not the API token. Copy it from the Ace Data Cloud console (https://platform.acedata.cloud) into the credential's 'Platform Token' field, or set 'Image Source' to 'Image URL' and give a public link. Nothing was uploaded or submitted.",
 		},
 	);
 }
@@ -181,6 +183,7 @@ async function sendWithRetries(
 				itemIndex: options.itemIndex,
 				attempts: attempt,
 				prefix: options.errorPrefix,
+				service: options.service,
 			});
 		}
 		const waitMs = failure.status === 429 ? waitAfterRateLimitMs(failure, attempt) : (retryAfterMs ?? backoffMs(attempt));

@@ -68,12 +68,14 @@ function httpsUrl(flag: string, value: string): string {
 }
 
 /** The cases a run makes, with what each spends; the same list the run follows. */
-export function plannedCases(options: SmokeOptions): Array<{ name: string; spends: string }> {
-	const cases = [
+export function plannedCases(options: SmokeOptions): Array<{ name: string; spends: string; tasks?: number }> {
+	const cases: Array<{ name: string; spends: string; tasks?: number }> = [
 		{ name: 'url-edit-polled', spends: '1 edit (mode fast)' },
 		{ name: 'binary-edit-with-mask', spends: '1 upload (free) + 1 edit (mode fast)' },
 		{ name: 'dont-wait-then-task-get', spends: '1 edit (mode fast)' },
 		{ name: 'trigger-callback', spends: '1 edit (mode fast)' },
+		// ASSUMPTION under test: /midjourney/imagine takes an edit's image_id (the contract does not say).
+		{ name: 'upscale-of-edit-result', spends: '1 edit + 1 upscale through Midjourney Imagine (mode fast)', tasks: 2 },
 	];
 	return cases.filter(
 		(entry) =>
@@ -85,13 +87,14 @@ export function plannedCases(options: SmokeOptions): Array<{ name: string; spend
 /** What a run will spend, in words, for the confirmation. */
 export function spendingSummary(options: SmokeOptions): string {
 	const cases = plannedCases(options);
+	const tasks = cases.reduce((sum, entry) => sum + (entry.tasks ?? 1), 0);
 	const lines = cases.map((entry, index) => `  ${index + 1}. ${entry.name}: ${entry.spends}`);
 	const skipped = [
 		options.platformToken === undefined ? '  (skipped: binary-edit-with-mask, set ACEDATACLOUD_PLATFORM_TOKEN)' : '',
 		options.callbackBaseUrl === undefined ? '  (skipped: trigger-callback, give --callback-base-url)' : '',
 	].filter(Boolean);
 	return [
-		`This run submits ${cases.length} paid Midjourney edit${cases.length === 1 ? '' : 's'} to ${options.apiBaseUrl} (billed at your plan's price for Midjourney Edits, mode fast):`,
+		`This run submits ${tasks} paid Midjourney tasks to ${options.apiBaseUrl} (billed at your plan's price for Midjourney Edits, and Midjourney Imagine for the upscale, mode fast):`,
 		...lines,
 		...skipped,
 	].join('\n');
@@ -321,7 +324,7 @@ export async function runSmokeLive(options: SmokeOptions): Promise<number> {
 					const ack = firstItem((await n8n.callWebhook(submitHook, { imageUrl: options.imageUrl, prompt: options.prompt })).body);
 					const taskId = ack?.task_id as string | undefined;
 					for (const line of formatDifferences('node output vs edits-async-ack.json', diffShape(ack, example('edits-async-ack.json')))) say(line);
-					const getHook = await deploy('edit-via-webhook', { WAIT_MODE: 'none', ON_ERROR: 'continueRegularOutput' }, { resource: 'task', operation: 'get', taskId: '={{ $json.body.taskId }}' });
+					const getHook = await deploy('edit-via-webhook', { WAIT_MODE: 'none', ON_ERROR: 'continueRegularOutput' }, { resource: 'task', operation: 'get', taskId: '={{ $json.body.taskId }}', simplify: false });
 					let record: Record<string, unknown> | undefined;
 					const statuses: string[] = [];
 					while (taskId && Date.now() - startedAt < options.timeoutSeconds * 1000) {
@@ -345,6 +348,19 @@ export async function runSmokeLive(options: SmokeOptions): Promise<number> {
 					});
 					const [item] = nodeOutput(execution, 'Midjourney Edits Trigger');
 					failures += await reportTask(options, ack?.task_id as string | undefined, startedAt, item);
+				} else if (name === 'upscale-of-edit-result') {
+					const editHook = await deploy('edit-via-webhook', { WAIT_MODE: 'poll', ON_ERROR: 'continueRegularOutput' }, timeouts);
+					const edited = firstItem((await n8n.callWebhook(editHook, { imageUrl: options.imageUrl, prompt: options.prompt })).body);
+					say(`  edit: task ${String(edited?.task_id)}, image_id ${String(edited?.image_id)}, actions ${JSON.stringify(edited?.actions)}`);
+					const upscaleHook = await deploy('edit-via-webhook', { WAIT_MODE: 'poll', ON_ERROR: 'continueRegularOutput' }, {
+						...timeouts,
+						operation: 'upscale',
+						upscaleAction: 'upscale1',
+						imageId: '={{ $json.body.imageId }}',
+					});
+					const item = firstItem((await n8n.callWebhook(upscaleHook, { imageId: edited?.image_id })).body);
+					say(`  upscale1 of the edit's image_id: ${item?.error === undefined ? 'accepted' : `refused: ${String(item?.error)}`}; action ${String(item?.action)}`);
+					failures += await reportTask(options, item?.task_id as string | undefined, startedAt, item);
 				}
 			} catch (error) {
 				failures++;

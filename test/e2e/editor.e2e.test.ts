@@ -130,7 +130,8 @@ function firstEditWorkflow(credential: CreatedCredential): WorkflowFixture {
 					waitMode: 'poll',
 					mode: 'fast',
 					output: 'grid',
-					options: { pollIntervalSeconds: 1 },
+					// Nothing under Options: the README's first run needs none (issue 15).
+					options: {},
 				},
 				credential,
 			),
@@ -161,7 +162,7 @@ function everyNodeWorkflow(credential: CreatedCredential): WorkflowFixture {
 				"Edit Image (Don't Wait)",
 				ACTION_TYPE,
 				[260, 0],
-				edit('none', { callbackUrl: `https://n8n.example.com/webhook/${TRIGGER_WEBHOOK_ID}/callback` }),
+				edit('none', { options: { callbackUrl: `https://n8n.example.com/webhook/${TRIGGER_WEBHOOK_ID}/callback` } }),
 				credential,
 			),
 			node('Get Task', ACTION_TYPE, [520, 0], { resource: 'task', operation: 'get', taskId: '={{ $json.task_id }}' }, credential),
@@ -169,7 +170,7 @@ function everyNodeWorkflow(credential: CreatedCredential): WorkflowFixture {
 				'Get Many Tasks',
 				ACTION_TYPE,
 				[780, 0],
-				{ resource: 'task', operation: 'getMany', taskIds: '={{ $json.id }}' },
+				{ resource: 'task', operation: 'getMany', taskIds: '={{ $json.task_id }}' },
 				credential,
 			),
 			node('Edit Image (Wait for Callback)', ACTION_TYPE, [260, 220], edit('callback'), credential),
@@ -348,6 +349,25 @@ describe("n8n's editor shows the package (headless Chromium)", () => {
 		await expectOurIcon(canvasNode('Edit Image'));
 	});
 
+	it("shows subtitles that say what the node's name does not (Title Case, never the name again)", async () => {
+		/** The lines under a canvas node's icon: its name, then its subtitle if it has one (not n8n's run button of a trigger). */
+		const captions = async (name: string) =>
+			(await canvasNode(name).innerText())
+				.split('\n')
+				.map((line) => line.trim())
+				.filter((line) => line !== '' && line !== 'Execute workflow');
+		await openWorkflow(firstEdit);
+		await eventually(async () => expect(await captions('Edit Image')).toEqual(['Edit Image', 'Poll Until Done']));
+		await openWorkflow(everyNode);
+		await eventually(async () => {
+			expect(await captions("Edit Image (Don't Wait)")).toEqual(["Edit Image (Don't Wait)", "Don't Wait"]);
+			expect(await captions('Edit Image (Wait for Callback)')).toEqual(['Edit Image (Wait for Callback)', 'Wait for Callback']);
+			expect(await captions('Get Task')).toEqual(['Get Task']);
+			expect(await captions('Get Many Tasks')).toEqual(['Get Many Tasks']);
+			expect(await captions('Midjourney Edits Trigger')).toEqual(['Midjourney Edits Trigger', 'On Finished Edit']);
+		});
+	});
+
 	it('finds "Midjourney" in the node panel: one entry with our icon, listing the trigger and the actions', async () => {
 		await openWorkflow(firstEdit);
 		// The canvas's "Open nodes panel" button (a user may also press N on the canvas).
@@ -376,9 +396,9 @@ describe("n8n's editor shows the package (headless Chromium)", () => {
 			expect((await firstLines()).filter((name) => !/^Triggers/.test(name))).toEqual([
 				'Midjourney Edits',
 				'IMAGE ACTIONS',
-				'Edit an image with a prompt',
+				'Edit image with prompt',
 				'TASK ACTIONS',
-				'Get a task',
+				'Get task',
 				'Get many tasks',
 			]);
 		});
@@ -468,12 +488,13 @@ describe("n8n's editor shows the package (headless Chromium)", () => {
 		await closePanel();
 	});
 
-	it('opens the Task → Get and Task → Get Many panels without errors', async () => {
+	it("opens the Task resource's Get and Get Many panels without errors", async () => {
 		await openWorkflow(everyNode);
-		await openPanel('Get Task', ['resource', 'operation', 'taskId']);
+		// Simplify (on by default) on the main panel, under the task ID(s).
+		await openPanel('Get Task', ['resource', 'operation', 'taskId', 'simplify']);
 		await screenshot('ndv-task-get');
 		await closePanel();
-		await openPanel('Get Many Tasks', ['resource', 'operation', 'taskIds']);
+		await openPanel('Get Many Tasks', ['resource', 'operation', 'taskIds', 'simplify']);
 		await screenshot('ndv-task-get-many');
 		await closePanel();
 	});

@@ -84,7 +84,7 @@ describe('vendor readings inside a real n8n', () => {
 		const { webhookPath, workflowId } = await deploy('edit-binary-from-base64', withoutPlatformToken);
 		await n8n.callWebhook(webhookPath, { pngBase64: png.toString('base64'), prompt: 'add a red balloon' });
 		const execution = await n8n.waitForExecution((candidate) => candidate.status === 'error', { workflowId, timeoutMs: 30_000 });
-		expect(String(execution.data?.resultData.error?.message)).toMatch(/"Platform Token" in the Ace Data Cloud credential is empty/);
+		expect(String(execution.data?.resultData.error?.message)).toMatch(/'Platform Token' in the Ace Data Cloud credential is empty/);
 		expect(fake.requests).toHaveLength(0);
 	});
 
@@ -119,7 +119,7 @@ describe('vendor readings inside a real n8n', () => {
 		});
 		const response = await n8n.callWebhook(webhookPath, { ids: ids.join(',') });
 		expect(response.status).toBe(200);
-		expect(items(response).map((item) => [item.id, item.status])).toEqual(ids.map((id) => [id, 'succeeded']));
+		expect(items(response).map((item) => [item.task_id, item.status])).toEqual(ids.map((id) => [id, 'succeeded']));
 		expect(fake.tasksRequestsFor('retrieve_batch').map((entry) => (entry.body as { ids: string[] }).ids.length)).toEqual([4, 2]);
 	});
 

@@ -16,12 +16,13 @@ import {
 	DEFAULT_FAULTS,
 	DEFAULT_PLATFORM_TOKEN,
 	startFakeAceDataCloud,
+	GRID_ACTIONS,
 	type EditsSuccess,
 	type FakeAceDataCloud,
 	type TaskFailure,
 	type TaskRecord,
 } from './fakeAceDataCloud';
-import { colourForQuarter, crc32, inspectPng, PNG_SIGNATURE, resultImagePng } from './pngs';
+import { colourForQuarter, crc32, inspectPng, PNG_SIGNATURE, resultImagePng, upscaledImagePng } from './pngs';
 
 // --- the contract's example files (shared/api/examples beside the repository) ----------------------
 
@@ -826,6 +827,260 @@ describe('result images', () => {
 			expect([imagePath, (await download(`${fake.url}${imagePath}`)).status]).toEqual([imagePath, 404]);
 		}
 		expect((await download(`${fake.url}/results/${unsplit}/grid.png`)).status).toBe(200);
+	});
+});
+
+describe('POST /midjourney/imagine: follow-up actions on a result', () => {
+	const imagine = (body: unknown, options?: Parameters<typeof call>[3]) => call('POST', '/midjourney/imagine', body, options);
+
+	async function finishedResult(taskId: string): Promise<EditsSuccess> {
+		const response = (await finishedRecord(taskId)).response as EditsSuccess;
+		expect(response.success).toBe(true);
+		return response;
+	}
+
+	/** Submits a follow-up with async: true and returns its task id (the answer must be 200). */
+	async function followUpAsync(imageId: string, action: string, extra: Record<string, unknown> = {}): Promise<string> {
+		const answer = await imagine({ action, image_id: imageId, async: true, ...extra });
+		expect([action, answer.status, answer.json.error]).toEqual([action, 200, undefined]);
+		return answer.json.task_id as string;
+	}
+
+	/** A finished edit grid and a finished upscale of its quarter 2. */
+	async function gridAndUpscale(): Promise<{ grid: EditsSuccess; upscaled: EditsSuccess }> {
+		const grid = await finishedResult(await submitAsync());
+		const upscaled = await finishedResult(await followUpAsync(grid.image_id, 'upscale2'));
+		return { grid, upscaled };
+	}
+
+	it("upscale2 on an edit's grid: {task_id} at once, a record of type imagine with the request as sent, the flat result with image_id and the upscaled actions", async () => {
+		const grid = await finishedResult(await submitAsync());
+		fake.faults.neverFinish = true;
+		const body = { action: 'upscale2', image_id: grid.image_id, mode: 'fast', async: true };
+		const answer = await imagine(body);
+		expect(keysOf(answer.json)).toEqual(keysOf(example('edits-async-ack.json')));
+		const taskId = answer.json.task_id as string;
+		expect(taskId).toMatch(UUID_V4);
+
+		const running = (await retrieve(taskId)).json as TaskRecord;
+		expect(running).not.toHaveProperty('response');
+		expect(running.type).toBe('imagine');
+		expect(running.request).toEqual(body);
+		expect(fake.tasks.get(taskId)?.followUp).toEqual({ action: 'upscale2', sourceImageId: grid.image_id, sourceTaskId: grid.task_id });
+
+		fake.finishTask(taskId);
+		const record = (await retrieve(taskId)).json as TaskRecord;
+		expect(keysOf(record)).toEqual(keysOf(example('task-record.json')));
+		const result = record.response as EditsSuccess;
+		expect(keysOf(result)).toEqual(withKeys(example('edits-success.json'), 'actions').filter((key) => key !== 'sub_image_urls'));
+		expect(result).toMatchObject({ success: true, task_id: taskId, progress: 100, image_width: 480, image_height: 600 });
+		expect(result.image_id).toMatch(/^\d{19}$/);
+		expect(result.image_id).not.toBe(grid.image_id);
+		expect(result.image_url).toMatch(new RegExp(`^${fake.url}/results/${taskId}/upscaled\\.png\\?ex=[0-9a-f]+&is=[0-9a-f]+&hm=[0-9a-f]+$`));
+		expect(result.actions).toEqual([
+			'upscale_2x', 'upscale_4x', 'variation_subtle', 'variation_strong', 'variation_region',
+			'zoom_out_2x', 'zoom_out_1_5x', 'pan_left', 'pan_right', 'pan_up', 'pan_down',
+		]);
+	});
+
+	it('serves an upscale as upscaled.png: the chosen quarter of the source grid at 32x32; upscale_2x/4x the same quarter 2x/4x, with no further upscale offered', async () => {
+		const { grid, upscaled } = await gridAndUpscale();
+		const png = inspectPng((await download(upscaled.image_url)).bytes);
+		expect([png.width, png.height]).toEqual([32, 32]);
+		expect(png.pixelAt(31, 31)).toEqual(colourForQuarter(grid.task_id, 1));
+		expect((await download(upscaled.image_url)).bytes.equals(upscaledImagePng(grid.task_id, 1, 1))).toBe(true);
+
+		for (const [action, scale] of [['upscale_2x', 2], ['upscale_4x', 4]] as const) {
+			const bigger = await finishedResult(await followUpAsync(upscaled.image_id, action));
+			expect([bigger.image_width, bigger.image_height]).toEqual([480 * scale, 600 * scale]);
+			expect((await download(bigger.image_url)).bytes.equals(upscaledImagePng(grid.task_id, 1, scale))).toBe(true);
+			expect(bigger.actions).not.toContain('upscale_2x');
+			expect(bigger.actions).not.toContain('upscale_4x');
+			expect(bigger.actions).toContain('variation_subtle');
+		}
+		// An upscale has no grid and no quarters; a grid has no upscaled image.
+		for (const imagePath of [`/results/${upscaled.task_id}/grid.png`, `/results/${upscaled.task_id}/0_0.png`, `/results/${grid.task_id}/upscaled.png`]) {
+			expect([imagePath, (await download(`${fake.url}${imagePath}`)).status]).toEqual([imagePath, 404]);
+		}
+	});
+
+	it.each([
+		['variation3', 'grid'],
+		['reroll', 'grid'],
+		['variation_subtle', 'upscaled'],
+		['variation_strong', 'upscaled'],
+		['zoom_out_2x', 'upscaled'],
+		['zoom_out_1_5x', 'upscaled'],
+		['pan_left', 'upscaled'],
+		['pan_right', 'upscaled'],
+		['pan_up', 'upscaled'],
+		['pan_down', 'upscaled'],
+	] as const)('%s on the %s result makes a new grid of its own that offers the grid actions (split with split_images)', async (action, on) => {
+		const results = await gridAndUpscale();
+		const taskId = await followUpAsync(results[on].image_id, action, { split_images: true });
+		const result = await finishedResult(taskId);
+		expect(result.actions).toEqual([...GRID_ACTIONS]);
+		expect([result.image_width, result.image_height]).toEqual([960, 1200]);
+		expect(result.image_url).toContain(`/results/${taskId}/grid.png?`);
+		expect(inspectPng((await download(result.image_url)).bytes).pixelAt(0, 0)).toEqual(colourForQuarter(taskId, 0));
+		expect(result.sub_image_urls).toEqual([0, 1, 2, 3].map((n) => `${fake.url}/results/${taskId}/0_${n}.png`));
+		expect((await download(result.sub_image_urls![3])).status).toBe(200);
+	});
+
+	it('variation_region needs a mask: 400 naming it without one; with one, a task that keeps the mask in its request', async () => {
+		const { upscaled } = await gridAndUpscale();
+		const withoutMask = await imagine({ action: 'variation_region', image_id: upscaled.image_id, async: true });
+		expect(withoutMask.status).toBe(400);
+		expect(withoutMask.json.error).toMatchObject({ code: 'bad_request', message: expect.stringMatching(/mask is required/) });
+		const tasksBefore = fake.tasks.size;
+
+		const taskId = await followUpAsync(upscaled.image_id, 'variation_region', { mask: 'aGVsbG8gbWFzaw==', prompt: 'a hat' });
+		expect(fake.tasks.size).toBe(tasksBefore + 1);
+		expect(fake.tasks.get(taskId)?.mask).toEqual({ present: true, length: 16 });
+		expect((await finishedRecord(taskId)).request).toMatchObject({ mask: 'aGVsbG8gbWFzaw==', prompt: 'a hat' });
+	});
+
+	it.each<[string, (results: { grid: EditsSuccess; upscaled: EditsSuccess }) => Record<string, unknown>, string, RegExp]>([
+		['no action', ({ grid }) => ({ image_id: grid.image_id }), 'bad_request', /action is required/],
+		['action generate (prompt-only generation is not modelled)', () => ({ action: 'generate', prompt: 'a cat' }), 'api_not_implemented', /generate/],
+		['an unknown action', ({ grid }) => ({ action: 'upscale5', image_id: grid.image_id }), 'bad_request', /"upscale5" is unknown/],
+		['no image_id', () => ({ action: 'upscale1' }), 'bad_request', /image_id is required/],
+		['an image_id no result has', () => ({ action: 'upscale1', image_id: '1391372193836826624' }), 'bad_request', /not the image_id of a finished result/],
+		['upscale_2x on a grid', ({ grid }) => ({ action: 'upscale_2x', image_id: grid.image_id }), 'bad_request', /"upscale_2x" does not apply .*offers: upscale1, upscale2, upscale3, upscale4, variation1, variation2, variation3, variation4, reroll$/],
+		['upscale1 on an upscaled image', ({ upscaled }) => ({ action: 'upscale1', image_id: upscaled.image_id }), 'bad_request', /"upscale1" does not apply .*offers: upscale_2x, upscale_4x, variation_subtle/],
+		['an unknown mode', ({ grid }) => ({ action: 'upscale1', image_id: grid.image_id, mode: 'slow' }), 'bad_request', /mode/],
+		['a non-URL callback_url', ({ grid }) => ({ action: 'upscale1', image_id: grid.image_id, callback_url: 'not a url' }), 'bad_request', /callback_url/],
+		['a mask that is not a string', ({ upscaled }) => ({ action: 'variation_region', image_id: upscaled.image_id, mask: 5 }), 'bad_request', /mask/],
+	])('refuses %s with 400 in the error shape, before any task or submission fault', async (_case, bodyFor, code, message) => {
+		const results = await gridAndUpscale();
+		const tasksBefore = fake.tasks.size;
+		fake.faults.submitRateLimit = 1;
+		const answer = await imagine({ ...bodyFor(results), async: true });
+		expect(answer.status).toBe(400);
+		expect(keysOf(answer.json)).toEqual(keysOf(example('error.json')));
+		expect(answer.json.error.code).toBe(code);
+		expect(answer.json.error.message).toMatch(message);
+		expect(fake.tasks.size).toBe(tasksBefore);
+		expect(fake.faults.submitRateLimit).toBe(1);
+	});
+
+	it('refuses the image_id of an intermediate progress callback: only a finished result can be followed up', async () => {
+		const receiver = await startReceiver();
+		try {
+			Object.assign(fake.faults, { progressCallbacks: true, neverFinish: true, jobDurationMs: 300 });
+			await submit({ ...VALID_EDIT, callback_url: receiver.url });
+			const progress = await fake.waitFor(() => receiver.received.find((entry) => (entry.body as { progress: number }).progress < 100));
+			const intermediateId = (progress.body as { image_id: string }).image_id;
+			expect(intermediateId).toMatch(/^\d{19}$/);
+			const answer = await imagine({ action: 'upscale1', image_id: intermediateId, async: true });
+			expect(answer.status).toBe(400);
+			expect(answer.json.error.message).toMatch(/not the image_id of a finished result/);
+		} finally {
+			await receiver.close();
+		}
+	});
+
+	it("imagineAcceptsEditImageIds off: an edit's image_id is refused like an unknown one; an imagine result's is still taken", async () => {
+		expect(DEFAULT_FAULTS.imagineAcceptsEditImageIds).toBe(true);
+		const { grid, upscaled } = await gridAndUpscale();
+		expect((await call('POST', '/__fake/faults', { imagineAcceptsEditImageIds: false }, { token: null })).status).toBe(200);
+		const refusedAnswer = await imagine({ action: 'upscale3', image_id: grid.image_id, async: true });
+		expect(refusedAnswer.status).toBe(400);
+		expect(refusedAnswer.json.error.message).toMatch(/not the image_id of a finished result/);
+		await followUpAsync(upscaled.image_id, 'variation_subtle');
+	});
+
+	it('imagineNotAcquired: imagine answers 404 no_api like examples/error-no-api.json, even to a valid follow-up, while edits work', async () => {
+		const grid = await finishedResult(await submitAsync());
+		expect(DEFAULT_FAULTS.imagineNotAcquired).toBe(false);
+		expect((await call('POST', '/__fake/faults', { imagineNotAcquired: true, errorsWithoutSuccess: true }, { token: null })).status).toBe(200);
+		const tasksBefore = fake.tasks.size;
+		const answer = await imagine({ action: 'upscale1', image_id: grid.image_id, async: true });
+		expect(answer.status).toBe(404);
+		expect(answer.json.error.code).toBe('no_api');
+		expect(keysOf(answer.json)).toEqual(keysOf(example('error-no-api.json')));
+		expect(fake.tasks.size).toBe(tasksBefore);
+		expect((await submit({ ...VALID_EDIT, async: true })).status).toBe(200);
+		// The token is still checked first.
+		expect((await imagine({ action: 'upscale1', image_id: grid.image_id }, { token: 'wrong-token' })).status).toBe(401);
+	});
+
+	it('without async or callback_url holds the connection and answers the result; a failing follow-up answers the error', async () => {
+		const grid = await finishedResult(await submitAsync());
+		const answer = await imagine({ action: 'variation1', image_id: grid.image_id });
+		expect(answer.status).toBe(200);
+		expect(answer.json).toEqual(fake.tasks.get(answer.json.task_id)?.record.response);
+		expect(fake.tasks.get(answer.json.task_id)?.record.type).toBe('imagine');
+
+		const failing = await imagine({ action: 'reroll', image_id: grid.image_id, prompt: 'something [fail]' });
+		expect(failing.status).toBe(403);
+		expect(keysOf(failing.json)).toEqual(keysOf(example('error.json')));
+		expect(failing.json.error.code).toBe('forbidden');
+	});
+
+	it("with callback_url answers {task_id} and POSTs the follow-up's result like an edit's; callbackMode applies", async () => {
+		const receiver = await startReceiver();
+		try {
+			const grid = await finishedResult(await submitAsync());
+			fake.faults.callbackMode = 'duplicate';
+			const answer = await imagine({ action: 'upscale4', image_id: grid.image_id, callback_url: receiver.url });
+			expect(keysOf(answer.json)).toEqual(keysOf(example('edits-async-ack.json')));
+			await fake.waitFor(() => receiver.received.length === 2);
+			const record = (await retrieve(answer.json.task_id)).json as TaskRecord;
+			expect(receiver.received.map((entry) => entry.body)).toEqual([record.response, record.response]);
+			expect((record.response as EditsSuccess).actions).toContain('zoom_out_2x');
+			expect(fake.callbacks.map((delivery) => [delivery.taskId, delivery.attempt])).toEqual([
+				[answer.json.task_id, 1],
+				[answer.json.task_id, 2],
+			]);
+		} finally {
+			await receiver.close();
+		}
+	});
+
+	it('retrieve_batch answers imagine records beside edit records', async () => {
+		const grid = await finishedResult(await submitAsync());
+		const followUpId = await followUpAsync(grid.image_id, 'reroll');
+		const batch = await lookup({ action: 'retrieve_batch', ids: [grid.task_id, followUpId] });
+		expect(batch.json.items.map((record: TaskRecord) => [record.id, record.type])).toEqual([
+			[grid.task_id, 'edits'],
+			[followUpId, 'imagine'],
+		]);
+	});
+
+	it('the submission faults apply to follow-ups: submitRateLimit, submitForbidden, submitServerError, submitDropConnection, apiErrors, submitsPerSecond', async () => {
+		const grid = await finishedResult(await submitAsync());
+		const valid = { action: 'upscale1', image_id: grid.image_id, async: true };
+		const tasksBefore = fake.tasks.size;
+		fake.faults.submitRateLimit = 1;
+		expect((await imagine(valid)).status).toBe(429);
+		Object.assign(fake.faults, { submitForbidden: 1, forbiddenCode: 'used_up' });
+		expect((await imagine(valid)).json.error.code).toBe('used_up');
+		fake.faults.submitServerError = 1;
+		expect((await imagine(valid)).status).toBe(500);
+		Object.assign(fake.faults, { apiErrors: 1, apiErrorCode: 'token_expired' });
+		expect((await imagine(valid)).status).toBe(401);
+		expect(fake.tasks.size).toBe(tasksBefore);
+
+		fake.faults.submitDropConnection = 1;
+		await expect(imagine(valid)).rejects.toThrow();
+		expect(fake.tasks.size).toBe(tasksBefore + 1);
+
+		fake.faults.submitsPerSecond = 1; // the dropped submission's task was created within the last second
+		expect((await imagine(valid)).status).toBe(429);
+	});
+
+	it('the task faults apply to follow-ups: neverFinish, taskStates, generatingResponse, failTasks, sizesAsStrings', async () => {
+		const grid = await finishedResult(await submitAsync());
+		Object.assign(fake.faults, { neverFinish: true, taskStates: true, generatingResponse: true, sizesAsStrings: true });
+		const taskId = await followUpAsync(grid.image_id, 'upscale1');
+		expect((await retrieve(taskId)).json).toMatchObject({ state: 'generating', finished_at: null, response: { success: false, progress: 40 } });
+		fake.finishTask(taskId);
+		expect((await retrieve(taskId)).json).toMatchObject({ state: 'finished', response: { success: true, image_width: '480', image_height: '600' } });
+
+		Object.assign(fake.faults, { neverFinish: false, taskStates: false, generatingResponse: false, failTasks: true });
+		const failed = await finishedRecord(await followUpAsync(grid.image_id, 'variation2'));
+		expect(failed.response).toMatchObject({ success: false, error: { code: 'forbidden' } });
 	});
 });
 

@@ -1,7 +1,9 @@
 /* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- runs in Node (tests, dev tools), never inside n8n; not published; see scripts/lint-headers.mjs */
 /**
  * A faithful fake of the Ace Data Cloud API, as far as this package uses it: the Midjourney Edits
- * endpoint, the Tasks lookup, the platform file upload, and the CDN links results point at.
+ * endpoint, follow-up actions on a result through the Midjourney Imagine endpoint (upscale, vary,
+ * reroll, zoom out, pan: `action` + `image_id`), the Tasks lookup, the platform file upload, and the
+ * CDN links results point at.
  *
  * The contract is /work/shared/api/README.md (shared/api/README.md beside the repository) with the
  * example bodies in shared/api/examples/. Where that contract is an assumption rather than documented
@@ -23,7 +25,7 @@ import {
 } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
-import { resultImagePng, type ResultImageKind } from './pngs';
+import { resultImagePng, upscaledImagePng, type ResultImageKind } from './pngs';
 
 // ---------------------------------------------------------------------------------------------
 // Public types
@@ -51,20 +53,25 @@ export type CallbackMode = 'once' | 'duplicate' | 'never' | 'late';
  * request. Counters ("next N requests ...") count down as they are used.
  */
 export interface FakeFaults {
-	/** Next N edits submissions answer 429 too_many_requests (with Retry-After); no task is created. */
+	/*
+	 * The submission faults (submit*, submitsPerSecond) count submissions of both kinds, edits and
+	 * imagine follow-ups, in the order they come; so do apiErrors and the task faults (neverFinish,
+	 * failTasks, jobDurationMs, taskStates, generatingResponse, progressCallbacks, callbackMode).
+	 */
+	/** Next N submissions answer 429 too_many_requests (with Retry-After); no task is created. */
 	submitRateLimit: number;
-	/** Next N edits submissions answer 500 api_error; a task is created only if `serverErrorCreatesTask`. */
+	/** Next N submissions answer 500 api_error; a task is created only if `serverErrorCreatesTask`. */
 	submitServerError: number;
-	/** Next N edits submissions: the task is created, then the socket is destroyed without an answer. */
+	/** Next N submissions: the task is created, then the socket is destroyed without an answer. */
 	submitDropConnection: number;
 	/**
-	 * Next N edits submissions answer the error `forbiddenCode` (default 'forbidden'), with the status
+	 * Next N submissions answer the error `forbiddenCode` (default 'forbidden'), with the status
 	 * the contract's error table gives that code (403 forbidden/used_up, 400 disabled, 404 no_api...); no task.
 	 */
 	submitForbidden: number;
 	/** Error code for `submitForbidden`: 'forbidden' (moderation), 'used_up' (no balance), 'disabled', 'no_api', ... */
 	forbiddenCode?: string;
-	/** Next N API requests (edits or tasks, after the token check) answer the error `apiErrorCode`, status from the table. */
+	/** Next N API requests (edits, imagine or tasks, after the token check) answer the error `apiErrorCode`, status from the table. */
 	apiErrors: number;
 	/** Error code for `apiErrors`, e.g. no_api, used_up, token_mismatched, disabled, token_expired. */
 	apiErrorCode?: string;
@@ -125,8 +132,19 @@ export interface FakeFaults {
 	progressCallbacks: boolean;
 	/** Delay before every API answer (edits, tasks, upload), in ms. */
 	responseDelayMs: number;
-	/** Accept at most this many edits submissions per rolling second, 429 (with Retry-After) beyond; 0 = no limit. */
+	/** Accept at most this many submissions per rolling second, 429 (with Retry-After) beyond; 0 = no limit. */
 	submitsPerSecond: number;
+	/**
+	 * ASSUMPTION (default true): /midjourney/imagine takes the `image_id` of an edit's result. Not
+	 * documented; the edits results listing `actions` suggests it. Off: only imagine results' ids are
+	 * known to imagine, an edit's image_id gets 400 like an unknown one.
+	 */
+	imagineAcceptsEditImageIds: boolean;
+	/**
+	 * "Midjourney Imagine" is a service of its own on the platform and may need its own acquisition:
+	 * on, /midjourney/imagine answers 404 no_api (examples/error-no-api.json) while edits still work.
+	 */
+	imagineNotAcquired: boolean;
 }
 
 export interface TaskError {
@@ -134,7 +152,10 @@ export interface TaskError {
 	message: string;
 }
 
-/** The flat success shape shared by the sync answer, the callback body and a record's `response`. */
+/**
+ * The flat success shape shared by the sync answer, the callback body and a record's `response`,
+ * for edits and imagine follow-ups alike.
+ */
 export interface EditsSuccess {
 	success: true;
 	task_id: string;
@@ -145,7 +166,7 @@ export interface EditsSuccess {
 	raw_image_url: string;
 	raw_image_width: number | string;
 	raw_image_height: number | string;
-	/** Only when the request had split_images: true. */
+	/** Only when the request had split_images: true (and the result is a grid). */
 	sub_image_urls?: string[];
 	progress: number;
 	actions: string[];
@@ -169,8 +190,8 @@ export interface TaskRecord {
 	application_id: string;
 	/** Seconds since the epoch, with milliseconds as the fraction. */
 	created_at: number;
-	/** ASSUMPTION: the type of an edit task is undocumented (imagine tasks say 'imagine'). */
-	type: 'edits';
+	/** 'imagine' for follow-ups (documented); ASSUMPTION: 'edits' for an edit, which is undocumented. */
+	type: 'edits' | 'imagine';
 	/** The request body as sent. */
 	request: Record<string, unknown>;
 	response?: EditsSuccess | TaskFailure | TaskProgress;
@@ -194,6 +215,24 @@ export interface TaskProgress {
 
 export type TaskState = 'running' | 'succeeded' | 'failed';
 
+/** Which quarter of a 2x2 grid: 0 top-left, 1 top-right, 2 bottom-left, 3 bottom-right. */
+export type GridQuarter = 0 | 1 | 2 | 3;
+
+/**
+ * What a task's finished image is: a 2x2 grid of its own (an edit, a variation, a reroll, a zoom
+ * out, a pan), or one quarter of a grid upscaled (upscale1..4), `scale` times more with upscale_2x/4x.
+ */
+export type ResultImage =
+	| { kind: 'grid' }
+	| { kind: 'upscaled'; gridTaskId: string; quarter: GridQuarter; scale: 1 | 2 | 4 };
+
+/** For an imagine task: the follow-up action and the finished result it acts on. */
+export interface FollowUp {
+	action: string;
+	sourceImageId: string;
+	sourceTaskId: string;
+}
+
 /** The fake's internal record of a task: the API's view plus what tests need to know about it. */
 export interface FakeTask {
 	id: string;
@@ -201,6 +240,10 @@ export interface FakeTask {
 	state: TaskState;
 	/** How the task will finish when its job timer fires. */
 	plannedOutcome: 'success' | TaskError;
+	/** What its image will be once it succeeds. */
+	image: ResultImage;
+	/** Only for imagine tasks. */
+	followUp?: FollowUp;
 	/** False when the task never finishes by itself (faults.neverFinish at creation). */
 	finishesByItself: boolean;
 	/** Whether the request carried a mask, and its length in characters (the body keeps the mask itself). */
@@ -315,6 +358,8 @@ export const DEFAULT_FAULTS: Readonly<FakeFaults> = Object.freeze({
 	progressCallbacks: false,
 	tasksPageOverMax: 'cap',
 	submitsPerSecond: 0,
+	imagineAcceptsEditImageIds: true,
+	imagineNotAcquired: false,
 });
 
 /** The "next N requests" faults. */
@@ -357,6 +402,8 @@ const FAULT_FIELD_KINDS: { [K in keyof FakeFaults]-?: 'count' | 'boolean' | read
 	unknownAsNull: 'boolean',
 	progressCallbacks: 'boolean',
 	submitsPerSecond: 'count',
+	imagineAcceptsEditImageIds: 'boolean',
+	imagineNotAcquired: 'boolean',
 };
 
 /** The platform token the upload accepts unless `validPlatformTokens` says otherwise. */
@@ -407,7 +454,8 @@ const FORBIDDEN_MESSAGES: Record<string, string> = {
 
 const EDIT_MODES = ['fast', 'relax', 'turbo'];
 
-const RESULT_ACTIONS = [
+/** The actions a 2x2 grid offers (the contract's follow-up section). */
+export const GRID_ACTIONS: readonly string[] = Object.freeze([
 	'upscale1',
 	'upscale2',
 	'upscale3',
@@ -417,9 +465,35 @@ const RESULT_ACTIONS = [
 	'variation3',
 	'variation4',
 	'reroll',
-];
+]);
 
-/** The sizes the real service reports for an edit (the served PNGs are much smaller; see pngs.ts). */
+/** The actions an upscaled image offers (the contract's follow-up section); variation_region needs a mask. */
+export const UPSCALED_ACTIONS: readonly string[] = Object.freeze([
+	'upscale_2x',
+	'upscale_4x',
+	'variation_subtle',
+	'variation_strong',
+	'variation_region',
+	'zoom_out_2x',
+	'zoom_out_1_5x',
+	'pan_left',
+	'pan_right',
+	'pan_up',
+	'pan_down',
+]);
+
+/**
+ * ASSUMPTION (undocumented): an image upscaled again (upscale_2x/4x) offers what an upscaled image
+ * does except upscaling once more, as Midjourney's own buttons do.
+ */
+const RE_UPSCALED_ACTIONS: readonly string[] = UPSCALED_ACTIONS.filter((action) => !/^upscale_\dx$/.test(action));
+
+const FOLLOW_UP_ACTIONS = new Set([...GRID_ACTIONS, ...UPSCALED_ACTIONS]);
+
+/**
+ * The sizes the real service reports for an edit's grid (the served PNGs are much smaller; see
+ * pngs.ts). An upscaled quarter reports half of each, times its scale.
+ */
 const RESULT_WIDTH_PX = 960;
 const RESULT_HEIGHT_PX = 1200;
 
@@ -597,9 +671,16 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 
 	// --- tasks -------------------------------------------------------------------------------
 
-	function createTask(body: Record<string, unknown>): FakeTask {
+	/** What a valid submission becomes: the task's type, its image once done, and for imagine the follow-up. */
+	interface TaskPlan {
+		type: TaskRecord['type'];
+		image: ResultImage;
+		followUp?: FollowUp;
+	}
+
+	function createTask(body: Record<string, unknown>, plan: TaskPlan): FakeTask {
 		const id = randomUUID();
-		const prompt = String(body.prompt);
+		const prompt = typeof body.prompt === 'string' ? body.prompt : '';
 		const mask = typeof body.mask === 'string' ? body.mask : '';
 		// ASSUMPTION: an empty callback_url counts as none (the vendor's clients leave it out when unset).
 		const callbackUrl = typeof body.callback_url === 'string' && body.callback_url !== '' ? body.callback_url : undefined;
@@ -610,17 +691,21 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 				id,
 				application_id: applicationId,
 				created_at: nowSeconds(),
-				type: 'edits',
+				type: plan.type,
 				request: body,
 			},
 			state: 'running',
 			// The outcome and whether the job ends are fixed when the task is created, so changing a
 			// fault later does not change tasks already running (finishTask can still override).
 			plannedOutcome: prompt.includes(FAIL_PROMPT_MARKER) || faults.failTasks ? { ...MODERATION_ERROR } : 'success',
+			image: plan.image,
+			...(plan.followUp ? { followUp: plan.followUp } : {}),
 			finishesByItself: !faults.neverFinish,
 			mask: { present: mask !== '', length: mask.length },
 			callbackUrl,
-			splitImages: body.split_images === true,
+			// ASSUMPTION for imagine: split_images works as on edits (the contract lists it for edits only);
+			// an upscaled image is one image, never split.
+			splitImages: body.split_images === true && plan.image.kind === 'grid',
 			withStates: faults.taskStates,
 			withProgressCallbacks: faults.progressCallbacks,
 		};
@@ -652,25 +737,37 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 
 	function successResult(task: FakeTask): EditsSuccess {
 		const size = (pixels: number) => (faults.sizesAsStrings ? String(pixels) : pixels);
-		const gridUrl = signedResultUrl(task.id, 'grid.png');
+		const { image } = task;
+		// An upscaled quarter is half the grid's width and height, times its scale.
+		const factor = image.kind === 'grid' ? 1 : image.scale / 2;
+		const [width, height] = [RESULT_WIDTH_PX * factor, RESULT_HEIGHT_PX * factor];
+		const imageUrl = signedResultUrl(task.id, image.kind === 'grid' ? 'grid.png' : 'upscaled.png');
 		return {
 			success: true,
 			task_id: task.id,
 			image_id: newImageId(),
-			image_url: gridUrl,
-			image_width: size(RESULT_WIDTH_PX),
-			image_height: size(RESULT_HEIGHT_PX),
-			raw_image_url: gridUrl,
-			raw_image_width: size(RESULT_WIDTH_PX),
-			raw_image_height: size(RESULT_HEIGHT_PX),
+			image_url: imageUrl,
+			image_width: size(width),
+			image_height: size(height),
+			raw_image_url: imageUrl,
+			raw_image_width: size(width),
+			raw_image_height: size(height),
 			// Only when split_images was requested; key order as in examples/edits-success.json.
 			...(task.splitImages
 				? { sub_image_urls: [0, 1, 2, 3].map((n) => `${publicBaseUrl}/results/${task.id}/0_${n}.png`) }
 				: {}),
 			progress: 100,
 			// The README says results "sometimes" carry actions; the fake always does.
-			actions: [...RESULT_ACTIONS],
+			actions: [...(image.kind === 'grid' ? GRID_ACTIONS : image.scale === 1 ? UPSCALED_ACTIONS : RE_UPSCALED_ACTIONS)],
 		};
+	}
+
+	/** The task whose finished, successful result carries this image_id (the only ids a follow-up can use). */
+	function taskWithResultImageId(imageId: string): FakeTask | undefined {
+		for (const task of tasks.values()) {
+			if (task.state === 'succeeded' && task.result?.success === true && task.result.image_id === imageId) return task;
+		}
+		return undefined;
 	}
 
 	function finishTask(id: string, outcome?: FinishOutcome): boolean {
@@ -897,46 +994,105 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 		return true;
 	}
 
-	// --- POST /midjourney/edits ----------------------------------------------------------------
+	// --- POST /midjourney/edits and POST /midjourney/imagine (follow-ups) ----------------------
 
-	/** The contract's validation, as far as it is known; returns the error message or undefined. */
-	function editsValidationError(body: Record<string, unknown>): { code: string; message: string } | undefined {
-		const action = body.action ?? 'generate';
-		if (action !== 'generate') {
-			return { code: 'api_not_implemented', message: `action "${String(action)}" is not implemented; use "generate"` };
-		}
-		for (const field of ['prompt', 'image_url']) {
-			const value = body[field];
-			if (typeof value !== 'string' || value.trim() === '') {
-				return { code: 'bad_request', message: `${field} is required and must be a non-empty string` };
-			}
-		}
+	type Checked = { error: TaskError } | { plan: TaskPlan };
+	const refused = (message: string, code = 'bad_request'): Checked => ({ error: { code, message } });
+
+	/** The optional fields edits and imagine share; returns the refusal or undefined. */
+	function sharedFieldsError(body: Record<string, unknown>): Checked | undefined {
+		if (body.prompt !== undefined && typeof body.prompt !== 'string') return refused('prompt must be a string');
 		if (body.mode !== undefined && !EDIT_MODES.includes(body.mode as string)) {
-			return { code: 'bad_request', message: `mode must be one of ${EDIT_MODES.join(', ')}` };
+			return refused(`mode must be one of ${EDIT_MODES.join(', ')}`);
 		}
 		if (body.mask !== undefined && typeof body.mask !== 'string') {
-			return { code: 'bad_request', message: 'mask must be a base64-encoded image string' };
+			return refused('mask must be a base64-encoded image string');
 		}
 		// ASSUMPTION: the service refuses a callback_url that is not an http(s) URL (undocumented).
 		const callbackUrl = body.callback_url;
 		const callbackUrlGiven = callbackUrl !== undefined && callbackUrl !== '';
 		if (callbackUrlGiven && (typeof callbackUrl !== 'string' || !/^https?:\/\/\S+$/i.test(callbackUrl))) {
-			return { code: 'bad_request', message: 'callback_url must be an http(s) URL' };
+			return refused('callback_url must be an http(s) URL');
 		}
 		return undefined;
 	}
 
-	async function handleEditsSubmit(exchange: Exchange): Promise<void> {
+	/** The contract's validation of an edit, as far as it is known. */
+	function checkEdit(body: Record<string, unknown>): Checked {
+		const action = body.action ?? 'generate';
+		if (action !== 'generate') {
+			return refused(`action "${String(action)}" is not implemented; use "generate"`, 'api_not_implemented');
+		}
+		for (const field of ['prompt', 'image_url']) {
+			const value = body[field];
+			if (typeof value !== 'string' || value.trim() === '') {
+				return refused(`${field} is required and must be a non-empty string`);
+			}
+		}
+		return sharedFieldsError(body) ?? { plan: { type: 'edits', image: { kind: 'grid' } } };
+	}
+
+	/**
+	 * A follow-up (the contract's "Follow-up actions on a result"): `action` must be one the result
+	 * named by `image_id` offers in its `actions`; variation_region needs a mask.
+	 */
+	function checkFollowUp(body: Record<string, unknown>): Checked {
+		const { action, image_id: imageId } = body;
+		if (typeof action !== 'string' || action === '') {
+			return refused('action is required: a follow-up action such as upscale2, variation1, reroll or upscale_2x');
+		}
+		if (action === 'generate') {
+			// The real endpoint also generates from a prompt; this package only uses follow-ups.
+			return refused('the fake models follow-up actions (action + image_id) only, not "generate"', 'api_not_implemented');
+		}
+		if (!FOLLOW_UP_ACTIONS.has(action)) {
+			return refused(`action "${action}" is unknown; follow-up actions: ${[...FOLLOW_UP_ACTIONS].join(', ')}`);
+		}
+		if (typeof imageId !== 'string' || imageId.trim() === '') {
+			return refused(`image_id is required for action "${action}": the image_id of a finished result`);
+		}
+		const shared = sharedFieldsError(body);
+		if (shared) return shared;
+
+		const source = taskWithResultImageId(imageId);
+		if (!source || (source.record.type === 'edits' && !faults.imagineAcceptsEditImageIds)) {
+			return refused(`image_id "${imageId}" is not the image_id of a finished result`);
+		}
+		const offered = (source.result as EditsSuccess).actions;
+		if (!offered.includes(action)) {
+			return refused(`action "${action}" does not apply to image_id "${imageId}"; it offers: ${offered.join(', ')}`);
+		}
+		if (action === 'variation_region' && (typeof body.mask !== 'string' || body.mask === '')) {
+			return refused('mask is required for action "variation_region": a base64-encoded image, white = regenerate');
+		}
+		const followUp: FollowUp = { action, sourceImageId: imageId, sourceTaskId: source.id };
+		return { plan: { type: 'imagine', image: followUpImage(action, source), followUp } };
+	}
+
+	/** upscale1..4 upscale a quarter of the source grid, upscale_2x/4x the source upscale; the rest make a new grid. */
+	function followUpImage(action: string, source: FakeTask): ResultImage {
+		const quarter = /^upscale([1-4])$/.exec(action);
+		if (quarter) return { kind: 'upscaled', gridTaskId: source.id, quarter: (Number(quarter[1]) - 1) as GridQuarter, scale: 1 };
+		const rescale = /^upscale_([24])x$/.exec(action);
+		if (rescale && source.image.kind === 'upscaled') return { ...source.image, scale: Number(rescale[1]) as 2 | 4 };
+		return { kind: 'grid' };
+	}
+
+	async function handleSubmission(exchange: Exchange, service: 'edits' | 'imagine'): Promise<void> {
 		const rawBody = await readBody(exchange.req);
 		const body = parseJsonObject(exchange, rawBody);
 		if (!(await authorize(exchange, 'api'))) return;
+		if (service === 'imagine' && faults.imagineNotAcquired) {
+			await exchange.error('no_api', FORBIDDEN_MESSAGES.no_api);
+			return;
+		}
 		if (!body) {
 			await exchange.error('bad_request', 'The request body must be a JSON object.');
 			return;
 		}
-		const invalid = editsValidationError(body);
-		if (invalid) {
-			await exchange.error(invalid.code, invalid.message);
+		const checked = service === 'edits' ? checkEdit(body) : checkFollowUp(body);
+		if ('error' in checked) {
+			await exchange.error(checked.error.code, checked.error.message);
 			return;
 		}
 		if (await answeredInjectedError(exchange)) return;
@@ -953,17 +1109,17 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 			return;
 		}
 		if (takeFault('submitServerError')) {
-			if (faults.serverErrorCreatesTask) createTask(body);
+			if (faults.serverErrorCreatesTask) createTask(body, checked.plan);
 			await exchange.error('api_error', 'Internal server error.');
 			return;
 		}
 		if (takeFault('submitDropConnection')) {
-			createTask(body);
+			createTask(body, checked.plan);
 			exchange.drop();
 			return;
 		}
 
-		const task = createTask(body);
+		const task = createTask(body, checked.plan);
 		if (task.callbackUrl || body.async === true) {
 			await exchange.json(200, { task_id: task.id });
 			return;
@@ -1107,21 +1263,32 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 		await exchange.raw(200, upload.mimeType, upload.bytes);
 	}
 
-	// --- GET /results/<task_id>/<image>.png ------------------------------------------------------
+	// --- GET /results/<task_id>/<grid|0_N|upscaled>.png ------------------------------------------
 
-	async function serveResultImage(exchange: Exchange, taskId: string, kind: ResultImageKind): Promise<void> {
+	/** The PNG of a finished task's image (grid, a split quarter of it, or an upscaled quarter), if it has one. */
+	function resultImageBytes(taskId: string, which: ResultImageKind | 'upscaled'): Buffer | undefined {
+		const task = tasks.get(taskId);
+		if (task?.state !== 'succeeded') return undefined;
+		const { image } = task;
+		if (which === 'upscaled') {
+			return image.kind === 'upscaled' ? upscaledImagePng(image.gridTaskId, image.quarter, image.scale) : undefined;
+		}
+		if (image.kind !== 'grid' || (which !== 'grid' && !task.splitImages)) return undefined;
+		return resultImagePng(taskId, which);
+	}
+
+	async function serveResultImage(exchange: Exchange, taskId: string, which: ResultImageKind | 'upscaled'): Promise<void> {
 		// CDN links need no token. Expired links answer 403 like the vendor's signed-link storage does.
 		if (faults.expiredImages || takeFault('downloadFailures')) {
 			await exchange.raw(403, 'text/plain', Buffer.from('This content is no longer available.'));
 			return;
 		}
-		const task = tasks.get(taskId);
-		const served = task?.state === 'succeeded' && (kind === 'grid' || task.splitImages);
-		if (!served) {
+		const bytes = resultImageBytes(taskId, which);
+		if (!bytes) {
 			await exchange.raw(404, 'text/plain', Buffer.from('Not Found'));
 			return;
 		}
-		await exchange.raw(200, 'image/png', resultImagePng(taskId, kind), { 'cache-control': 'public, max-age=86400' });
+		await exchange.raw(200, 'image/png', bytes, { 'cache-control': 'public, max-age=86400' });
 	}
 
 	// --- control surface (/__fake/...) ---------------------------------------------------------
@@ -1228,17 +1395,20 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 		const isApi = path.startsWith('/midjourney/') || path.startsWith('/api/');
 		const exchange = new Exchange(req, res, entry, isApi ? faults.responseDelayMs : 0, !faults.errorsWithoutSuccess);
 
-		const resultImage = /^\/results\/([^/]+)\/(?:grid|0_([0-3]))\.png$/.exec(path);
+		const resultImage = /^\/results\/([^/]+)\/(grid|upscaled|0_[0-3])\.png$/.exec(path);
 		const upload = /^\/uploads\/([A-Za-z0-9]+\.[A-Za-z0-9]+)$/.exec(path);
 		if (method === 'POST' && path === '/midjourney/edits') {
-			await handleEditsSubmit(exchange);
+			await handleSubmission(exchange, 'edits');
+		} else if (method === 'POST' && path === '/midjourney/imagine') {
+			await handleSubmission(exchange, 'imagine');
 		} else if (method === 'POST' && path === '/midjourney/tasks') {
 			await handleTasks(exchange);
 		} else if (method === 'POST' && (path === '/api/v1/files/' || path === '/api/v1/files')) {
 			await handleUpload(exchange);
 		} else if (method === 'GET' && resultImage) {
-			const kind: ResultImageKind = resultImage[2] === undefined ? 'grid' : (Number(resultImage[2]) as 0 | 1 | 2 | 3);
-			await serveResultImage(exchange, resultImage[1], kind);
+			const name = resultImage[2];
+			const which = name === 'grid' || name === 'upscaled' ? name : (Number(name.slice(2)) as GridQuarter);
+			await serveResultImage(exchange, resultImage[1], which);
 		} else if (method === 'GET' && upload) {
 			await serveUpload(exchange, upload[1]);
 		} else {

@@ -104,6 +104,17 @@ export function resultImagePng(taskId: string, kind: ResultImageKind): Buffer {
 	});
 }
 
+/**
+ * The PNG the fake serves for an upscaled quarter (upscale1..4 on a grid, then upscale_2x/4x): the
+ * colour of that quarter of the source grid, 32x32 times the scale, so a test can tell which quarter
+ * of which grid was upscaled, and how far.
+ */
+export function upscaledImagePng(gridTaskId: string, quarter: 0 | 1 | 2 | 3, scale: 1 | 2 | 4): Buffer {
+	const colour = colourForQuarter(gridTaskId, quarter);
+	const side = QUARTER_SIZE_PX * 2 * scale;
+	return encodeRgbPng(side, side, () => colour);
+}
+
 export interface PngInspection {
 	width: number;
 	height: number;

@@ -48,10 +48,10 @@ describe('Edit panel', () => {
 describe('node-panel wording', () => {
 	const trigger = new MidjourneyEditsTrigger().description;
 
-	it('trigger events read "On finished edit" style, the description does not say "this trigger"', () => {
+	it('trigger events read "On finished edit" style (sorted), the description does not say "this trigger"', () => {
 		const events = trigger.properties.find((property) => property.name === 'events')!;
 		const names = (events.options as Array<{ name: string }>).map((option) => `On ${option.name.toLowerCase()}`);
-		expect(names).toEqual(['On finished edit', 'On successful edit', 'On failed edit']);
+		expect(names).toEqual(['On failed edit', 'On finished edit', 'On successful edit']);
 		expect(trigger.description).not.toMatch(/this trigger/i);
 	});
 

@@ -34,7 +34,7 @@ describe('error mapping', () => {
 	});
 
 	it('names the token used when an upload is refused', () => {
-		expect(explainApiFailure({ status: 401 }, 'upload').description).toMatch(/"Platform Token" in your "Ace Data Cloud API" credential/);
+		expect(explainApiFailure({ status: 401 }, 'upload').description).toMatch(/'Platform Token' in your 'Ace Data Cloud API' credential/);
 	});
 
 	it('retries a submission only where the API cannot have taken it', () => {

@@ -11,7 +11,7 @@ const parsed = (argv: string[], env: Record<string, string | undefined> = ENV) =
 
 describe('smoke:live arguments', () => {
 	it('needs --yes: without it, says what it would spend and sends nothing', () => {
-		expect(() => parseSmokeArguments([], ENV)).toThrow(/submits 3 paid Midjourney edits[\s\S]*Run again with --yes/);
+		expect(() => parseSmokeArguments([], ENV)).toThrow(/submits 5 paid Midjourney tasks[\s\S]*Run again with --yes/);
 	});
 
 	it('needs the API token from the environment', () => {
@@ -34,15 +34,16 @@ describe('smoke:live arguments', () => {
 
 	it('plans the binary case only with a platform token and the trigger case only with a public URL', () => {
 		const names = (options: SmokeOptions) => plannedCases(options).map((entry) => entry.name);
-		expect(names(parsed(['--yes'], { ACEDATACLOUD_API_TOKEN: 't' }))).toEqual(['url-edit-polled', 'dont-wait-then-task-get']);
+		expect(names(parsed(['--yes'], { ACEDATACLOUD_API_TOKEN: 't' }))).toEqual(['url-edit-polled', 'dont-wait-then-task-get', 'upscale-of-edit-result']);
 		expect(names(parsed(['--yes', '--callback-base-url', 'https://t.example']))).toEqual([
 			'url-edit-polled',
 			'binary-edit-with-mask',
 			'dont-wait-then-task-get',
 			'trigger-callback',
+			'upscale-of-edit-result',
 		]);
 		const summary = spendingSummary(parsed(['--yes'], { ACEDATACLOUD_API_TOKEN: 't' }));
-		expect(summary).toMatch(/submits 2 paid Midjourney edits/);
+		expect(summary).toMatch(/submits 4 paid Midjourney tasks/);
 		expect(summary).toMatch(/skipped: binary-edit-with-mask, set ACEDATACLOUD_PLATFORM_TOKEN/);
 		expect(summary).not.toMatch(/api-token-x|platform-y/);
 	});

@@ -80,8 +80,8 @@ describe('API errors', () => {
 	it('401: tells the user to check the API token in the credential, and never shows the token', async () => {
 		const result = await runEdit(fake, [{ json: CAT }], {}, { token: 'wrong-token-value' });
 		expect(result.status).toBe('error');
-		expect(result.error?.message).toBe('The Ace Data Cloud API rejected the API token');
-		expect(descriptionOf(result.error)).toMatch(/API Token in your "Ace Data Cloud API" credential/);
+		expect(result.error?.message).toBe('The Ace Data Cloud API rejected the API token [item 1]');
+		expect(descriptionOf(result.error)).toMatch(/'API Token' in your 'Ace Data Cloud API' credential/);
 		expect(JSON.stringify(result.runExecutionData)).not.toContain('wrong-token-value');
 		expect(submitCount()).toBe(1);
 	});

@@ -52,7 +52,7 @@ describe('input image from a previous node', () => {
 
 	it('refuses a file that is not an image before any request', async () => {
 		const result = await runEdit(fake, binaryInput({ data: { data: Buffer.from('%PDF-1.7 ...'), mimeType: 'application/pdf' } }), fromBinary);
-		expect(result.error?.message).toMatch(/input image in "data" is not a PNG, JPEG, WebP or GIF image/);
+		expect(result.error?.message).toMatch(/input image in 'data' is not a PNG, JPEG, WebP or GIF image \[item 1\]/);
 		expect(fake.requests).toHaveLength(0);
 	});
 
@@ -64,7 +64,7 @@ describe('input image from a previous node', () => {
 
 	it('names the binary fields the item does have when the field is missing', async () => {
 		const result = await runEdit(fake, binaryInput({ photo: { data: PHOTO, mimeType: 'image/png' } }), fromBinary);
-		expect(result.error?.message).toBe('No binary field "data" in item 1 (Input Data Field Name)');
+		expect(result.error?.message).toBe("No binary field 'data' in the input (Input Data Field Name) [item 1]");
 		expect(descriptionOf(result.error)).toMatch(/binary fields: photo/);
 		expect(fake.requests).toHaveLength(0);
 	});
@@ -73,7 +73,7 @@ describe('input image from a previous node', () => {
 		fake.faults.uploadRejectsToken = true;
 		const result = await runEdit(fake, binaryInput({ data: { data: PHOTO, mimeType: 'image/png' } }), fromBinary);
 		expect(result.error?.message).toMatch(/^Uploading the input image failed: .*rejected the Platform Token/);
-		expect(descriptionOf(result.error)).toMatch(/"Platform Token" in your "Ace Data Cloud API" credential/);
+		expect(descriptionOf(result.error)).toMatch(/'Platform Token' in your 'Ace Data Cloud API' credential/);
 		expect(fake.count('POST', '/midjourney/edits')).toBe(0);
 	});
 

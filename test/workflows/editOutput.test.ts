@@ -19,7 +19,7 @@ afterEach(() => fake.reset());
 afterAll(async () => await fake.close());
 
 const submitBodies = () => fake.requests.filter((entry) => entry.path === '/midjourney/edits').map((entry) => entry.body as Record<string, unknown>);
-const SIMPLIFIED_KEYS = ['task_id', 'image_url', 'sub_image_urls', 'image_width', 'image_height', 'success', 'status', 'error'];
+const SIMPLIFIED_KEYS = ['task_id', 'status', 'image_url', 'sub_image_urls', 'image_width', 'image_height', 'image_id', 'actions', 'success', 'error'];
 
 async function runFixture(name: string, parameters: INodeParameters = {}) {
 	return await runWorkflow(fixture(name), {
@@ -39,6 +39,8 @@ describe('Edit output', () => {
 		expect(item.binary?.data?.mimeType).toBe('image/png');
 		expect(Object.keys(item.json).every((key) => SIMPLIFIED_KEYS.includes(key))).toBe(true);
 		expect(item.json).toMatchObject({ task_id: expect.any(String), image_url: expect.any(String), image_width: 960 });
+		// What a follow-up (upscale, variation) needs from the result stays in the simplified output.
+		expect(item.json).toMatchObject({ image_id: expect.any(String), actions: expect.arrayContaining(['upscale1']) });
 		// The grid needs no split: the API is not asked for one.
 		expect(submitBodies()[0]).not.toHaveProperty('split_images');
 	});

@@ -87,7 +87,7 @@ describe('poll mode', () => {
 		const result = await runEdit(fake, [{ json: CAT }], { options: { pollIntervalSeconds: 1, timeoutSeconds: 2 } });
 		expect(result.status).toBe('error');
 		const taskId = [...fake.tasks.keys()][0];
-		expect(result.error?.message).toBe(`Task ${taskId} did not finish within 2 seconds (last seen: running)`);
+		expect(result.error?.message).toBe(`Task ${taskId} did not finish within 2 seconds (last seen: running) [item 1]`);
 		expect((result.error as { description?: string }).description).toMatch(/Get \(Task resource\)/);
 		// It gave up at the deadline instead of polling on: at most timeout / interval rounds (+1 at the deadline).
 		const polls = fake.tasksRequestsFor('retrieve_batch').length;

@@ -27,7 +27,7 @@ describe('input limits', () => {
 		const declared = { data: Buffer.from('stand-in').toString('base64'), mimeType: 'image/png', fileName: 'huge.png', bytes: 25_000_000, fileSize: '25 MB' };
 		const result = await runEdit(fake, [{ json: { prompt: CAT.prompt }, binary: { data: declared } }], { imageSource: 'binary', binaryPropertyName: 'data' });
 		expect(result.status).toBe('error');
-		expect(result.error?.message).toMatch(/The file in "data" is too large \(23\.8 MB; the limit is 20 MB\)/);
+		expect(result.error?.message).toMatch(/The file in 'data' is too large \(23\.8 MB; the limit is 20 MB\) \[item 1\]/);
 		expect(fake.requests).toHaveLength(0);
 	});
 

@@ -160,7 +160,7 @@ describe('pages', () => {
 	it('Task Get reads a null body as "no such task" at once, not as an unreadable answer after retries', async () => {
 		fake.faults.unknownAsNull = true;
 		const result = await runLookup({ operation: 'get' }, [{ json: { taskId: 'ghost' } }]);
-		expect(result.error?.message).toBe('No task with ID "ghost"');
+		expect(result.error?.message).toBe("No task with ID 'ghost' [item 1]");
 		expect(fake.tasksRequestsFor('retrieve')).toHaveLength(1);
 	});
 
@@ -185,7 +185,7 @@ describe('platform token for uploads', () => {
 	it('without a platform token: a clear error naming the field, before any request', async () => {
 		const result = await binaryEdit('');
 		expect(result.status).toBe('error');
-		expect(result.error?.message).toMatch(/"Platform Token" in the Ace Data Cloud credential is empty/);
+		expect(result.error?.message).toMatch(/'Platform Token' in the Ace Data Cloud credential is empty: .* \[item 1\]$/);
 		expect(descriptionOf(result.error)).toMatch(/platform-/);
 		expect(fake.requests).toHaveLength(0);
 	});
@@ -213,7 +213,7 @@ describe('platform token for uploads', () => {
 	it('a platform token the platform refuses: says to check the platform token; nothing is submitted', async () => {
 		const result = await binaryEdit('platform-revoked');
 		expect(result.error?.message).toMatch(/Uploading the input image failed: .*rejected the Platform Token/);
-		expect(descriptionOf(result.error)).toMatch(/"Platform Token"/);
+		expect(descriptionOf(result.error)).toMatch(/'Platform Token'/);
 		expect(fake.count('POST', '/midjourney/edits')).toBe(0);
 		expect(JSON.stringify(result.runExecutionData)).not.toContain('platform-revoked');
 	});
@@ -221,9 +221,9 @@ describe('platform token for uploads', () => {
 
 describe('errors from the contract table', () => {
 	it.each<[string, number, RegExp, RegExp]>([
-		['no_token', 400, /No token reached the Ace Data Cloud API/, /"API Token"/],
+		['no_token', 400, /No token reached the Ace Data Cloud API/, /'API Token'/],
 		['disabled', 400, /disabled/, /Enable the application or token/],
-		['token_mismatched', 400, /does not match this service/, /"API Token"/],
+		['token_mismatched', 400, /does not match this service/, /'API Token'/],
 		['token_expired', 401, /has expired/, /new token/],
 		['invalid_token', 401, /rejected the API token/, /API Token/],
 		['used_up', 403, /balance is used up/, /Top up/],

@@ -24,15 +24,15 @@ export const editDescription: INodeProperties[] = [
 		noDataExpression: true,
 		options: [
 			{
-				name: 'Image URL',
-				value: 'url',
-				description: 'A direct link to the image file (not a web page)',
-			},
-			{
 				name: 'File From a Previous Node',
 				value: 'binary',
 				description:
 					'A file in an input field (Form Trigger upload, Google Drive, email attachment...). It is uploaded to Ace Data Cloud first.',
+			},
+			{
+				name: 'Image URL',
+				value: 'url',
+				description: 'A direct link to the image file (not a web page)',
 			},
 		],
 		default: 'url',
@@ -96,6 +96,12 @@ export const editDescription: INodeProperties[] = [
 		noDataExpression: true,
 		options: [
 			{
+				name: "Don't Wait (Return Task ID)",
+				value: 'none',
+				description:
+					"Return the task ID at once; get the result later with the Task resource's 'Get' operation or a Midjourney Edits Trigger. The edit is still made and billed.",
+			},
+			{
 				name: 'Poll Until Done',
 				value: 'poll',
 				description:
@@ -106,12 +112,6 @@ export const editDescription: INodeProperties[] = [
 				value: 'callback',
 				description:
 					"Pause the execution until Ace Data Cloud has called n8n back with every item's result. Needs n8n's public address to be reachable from the internet.",
-			},
-			{
-				name: "Don't Wait (Return Task ID)",
-				value: 'none',
-				description:
-					"Return the task ID at once; get the result later with the Task resource's 'Get' operation or a Midjourney Edits Trigger. The edit is still made and billed.",
 			},
 		],
 		default: 'poll',
@@ -134,12 +134,12 @@ export const editDescription: INodeProperties[] = [
 		displayOptions: { show: showFor },
 		options: [
 			{
-				displayName: 'Allow Private Callback Address',
+				displayName: 'Allow Private Callback URL',
 				name: 'allowPrivateCallbackUrl',
 				type: 'boolean',
 				default: false,
 				description:
-					"Whether to send a callback address that the API can't normally reach (localhost, a private network). Only useful behind a tunnel or proxy that forwards it.",
+					"Whether to send a callback URL that the API can't normally reach (localhost, a private network). Only useful behind a tunnel or proxy that forwards it. Defaults to off.",
 				displayOptions: { show: { '/waitMode': ['callback', 'none'] } },
 			},
 			{
@@ -168,7 +168,7 @@ export const editDescription: INodeProperties[] = [
 				default: '',
 				placeholder: 'e.g. data:image/png;base64,iVBORw0KGgo...',
 				description:
-					"The mask image written out as text (base64, as some tools export images; a leading 'data:' part is fine). White = change, black = keep.",
+					"The mask image written out as text (base64, as some tools export images; a leading 'data:' part is fine). White areas are regenerated, black areas are kept. Use this or 'Mask Input Data Field Name', not both.",
 				typeOptions: { rows: 2 },
 			},
 			{
@@ -178,7 +178,7 @@ export const editDescription: INodeProperties[] = [
 				default: 'mask',
 				placeholder: 'e.g. mask',
 				description:
-					'Limit the edit to part of the image: the input field holding a black-and-white mask image, the same size as the input image. White areas are regenerated, black areas are kept.',
+					"Limit the edit to part of the image: the input field holding a black-and-white mask image, the same size as the input image. White areas are regenerated, black areas are kept. Defaults to 'mask'.",
 			},
 			{
 				displayName: 'Max Concurrency',
@@ -204,7 +204,7 @@ export const editDescription: INodeProperties[] = [
 				type: 'boolean',
 				default: true,
 				description:
-					"Whether to return only the fields you usually map next (task_id, image_url, sub_image_urls, image_width, image_height, success) instead of the API's whole answer",
+					"Whether to return a simplified version of the response instead of the raw data. Simplified: task_id, image_url, sub_image_urls, image_width, image_height, image_id, actions and success. Defaults to on.",
 			},
 			{
 				displayName: 'Timeout (Seconds)',

@@ -3,7 +3,7 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { asNodeError } from '../../../shared/nodeErrors';
 import { TASKS_PATH } from '../../../shared/constants';
-import { taskRecordForOutput } from './recordOutput';
+import { simplifiedTaskRecord, taskRecordForOutput } from './recordOutput';
 import { aceApiRequest } from '../../../shared/transport';
 import { getDescription } from './get.description';
 
@@ -22,13 +22,14 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				});
 			}
 			const record = await aceApiRequest(this, TASKS_PATH, { action: 'retrieve', id: taskId }, { stage: 'read', itemIndex });
-			const json = taskRecordForOutput(record, taskId);
+			const simplify = this.getNodeParameter('simplify', itemIndex, true) !== false;
+			const json = simplify ? simplifiedTaskRecord(record, taskId) : taskRecordForOutput(record, taskId);
 			if (json.status === 'not_found') {
 				throw new NodeApiError(
 					this.getNode(),
 					{ id: taskId },
 					{
-						message: `No task with ID "${taskId}"`,
+						message: `No task with ID '${taskId}' [item ${itemIndex + 1}]`,
 						description: 'The API does not know this task ID. Check for typos, and that the task was created with the same Ace Data Cloud account.',
 						httpCode: '404',
 						itemIndex,

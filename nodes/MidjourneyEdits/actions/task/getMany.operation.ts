@@ -3,7 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { asNodeError } from '../../../shared/nodeErrors';
 import { fetchTaskRecords } from '../../../shared/polling';
-import { taskRecordForOutput } from './recordOutput';
+import { simplifiedTaskRecord, taskRecordForOutput } from './recordOutput';
 import { getManyDescription } from './get.description';
 
 export const description: INodeProperties[] = getManyDescription;
@@ -27,9 +27,11 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 					description: 'Give one or more task IDs, separated by commas or new lines.',
 				});
 			}
+			const simplify = this.getNodeParameter('simplify', itemIndex, true) !== false;
 			const records = await fetchTaskRecords(this, ids, { maxAttempts: 4 });
 			for (const id of ids) {
-				const json: IDataObject = taskRecordForOutput(records.get(id) ?? {}, id);
+				const record = records.get(id) ?? {};
+				const json: IDataObject = simplify ? simplifiedTaskRecord(record, id) : taskRecordForOutput(record, id);
 				output.push({ json, pairedItem: { item: itemIndex } });
 			}
 		} catch (error) {

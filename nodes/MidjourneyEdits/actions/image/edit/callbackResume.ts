@@ -9,10 +9,10 @@ import {
 } from '../../../../shared/callbackIntake';
 import { isObject } from '../../../../shared/json';
 import { asNodeError } from '../../../../shared/nodeErrors';
-import { outputAndShapeOf } from './plan';
+import { outputAndShapeOf } from '../batchPlan';
 import { firstTimeInThisProcess, forgetInThisProcess } from '../../../../shared/seenTasks';
 
-/** What the waiting execution holds for each input item (see waitForCallback in edit.operation.ts). */
+/** What the waiting execution holds for each input item (see waitForCallback in submitAndWait.ts). */
 type WaitingEntry = { taskId: string } | { passThrough: IDataObject };
 
 /**

@@ -4,7 +4,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { assertImage, decodeBase64Strict, stripDataUriPrefix } from '../../../../shared/images';
 import type { RateLimitGate } from '../../../../shared/pacing';
 import { uploadFileToPlatform } from '../../../../shared/transport';
-import type { EditPlan } from './plan';
+import type { EditPlan, MaskInput } from './plan';
 
 async function readImageFromBinary(
 	ctx: IExecuteFunctions,
@@ -18,11 +18,11 @@ async function readImageFromBinary(
 		const available = Object.keys(item.binary ?? {});
 		throw new NodeOperationError(
 			ctx.getNode(),
-			`No binary field "${property}" in item ${itemIndex + 1} (${fieldName})`,
+			`No binary field '${property}' in the input (${fieldName}) [item ${itemIndex + 1}]`,
 			{
 				itemIndex,
 				description: available.length
-					? `This item has the binary fields: ${available.join(', ')}. Put one of them in "${fieldName}".`
+					? `This item has the binary fields: ${available.join(', ')}. Put one of them in '${fieldName}'.`
 					: `This item has no files. Add a node that provides the ${what} (Form Trigger, Read File, HTTP Request...) before this one.`,
 			},
 		);
@@ -30,9 +30,33 @@ async function readImageFromBinary(
 	const binary = ctx.helpers.assertBinaryData(itemIndex, property);
 	// getBinaryDataBuffer works whatever the binary mode (memory, filesystem, database).
 	const data = await ctx.helpers.getBinaryDataBuffer(itemIndex, property);
-	const kind = assertImage(ctx, data, `${what} in "${property}"`, `Check the file in the binary field "${property}".`, itemIndex);
+	const kind = assertImage(ctx, data, `${what} in '${property}'`, `Check the file in the binary field '${property}'.`, itemIndex);
 	const fileName = binary.fileName ?? `image.${kind.extension}`;
 	return { data, fileName, mimeType: kind.mimeType };
+}
+
+/**
+ * The mask as the API takes it: raw base64 (the format is not documented: we send raw base64 and
+ * accept a data URI by stripping it). Undefined without a mask. Used by Edit and by Vary Region.
+ */
+export async function maskForRequest(ctx: IExecuteFunctions, itemIndex: number, mask: MaskInput): Promise<string | undefined> {
+	if (mask.source === 'binary') {
+		const file = await readImageFromBinary(ctx, itemIndex, mask.property, 'mask image', 'Mask Input Data Field Name');
+		return file.data.toString('base64');
+	}
+	if (mask.source === 'base64') {
+		const raw = stripDataUriPrefix(mask.value);
+		const decoded = decodeBase64Strict(raw);
+		if (!decoded) {
+			throw new NodeOperationError(ctx.getNode(), `'Mask as Text' is not valid base64 [item ${itemIndex + 1}]`, {
+				itemIndex,
+				description: 'Paste the mask image encoded as base64, optionally with a "data:image/png;base64," prefix.',
+			});
+		}
+		assertImage(ctx, decoded, 'mask in "Mask (Base64)"', 'The mask must be a PNG, JPEG, WebP or GIF image: white = change, black = keep.', itemIndex);
+		return raw;
+	}
+	return undefined;
 }
 
 /**
@@ -47,23 +71,7 @@ export async function prepareEditBody(
 	signal?: AbortSignal,
 ): Promise<IDataObject> {
 	const { itemIndex } = plan;
-	let mask: string | undefined;
-	if (plan.mask.source === 'binary') {
-		const file = await readImageFromBinary(ctx, itemIndex, plan.mask.property, 'mask image', 'Mask Input Data Field Name');
-		mask = file.data.toString('base64');
-	} else if (plan.mask.source === 'base64') {
-		// Mask format is not documented: we send raw base64 and accept a data URI by stripping it.
-		const raw = stripDataUriPrefix(plan.mask.value);
-		const decoded = decodeBase64Strict(raw);
-		if (!decoded) {
-			throw new NodeOperationError(ctx.getNode(), `'Mask as Text' is not valid base64 [item ${itemIndex + 1}]`, {
-				itemIndex,
-				description: 'Paste the mask image encoded as base64, optionally with a "data:image/png;base64," prefix.',
-			});
-		}
-		assertImage(ctx, decoded, 'mask in "Mask (Base64)"', 'The mask must be a PNG, JPEG, WebP or GIF image: white = change, black = keep.', itemIndex);
-		mask = raw;
-	}
+	const mask = await maskForRequest(ctx, itemIndex, plan.mask);
 
 	let imageUrl: string;
 	if (plan.image.source === 'url') {

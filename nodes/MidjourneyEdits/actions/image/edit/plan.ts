@@ -1,14 +1,9 @@
 import { createHash } from 'crypto';
-import type { IExecuteFunctions, INode } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
+import type { IExecuteFunctions } from 'n8n-workflow';
 
-import { MIDJOURNEY_MODES } from '../../../../shared/constants';
 import { MAX_INPUT_IMAGE_BYTES } from '../../../../shared/images';
-import type { ResultOutput } from '../../../../shared/resultItems';
-import { callbackLinkKindOf, isPlainlyPrivateUrl } from '../../../../shared/callbackSignature';
-import { DEFAULT_MAX_CONCURRENCY, DEFAULT_START_CONCURRENCY } from '../../../../shared/pacing';
-
-export type WaitMode = 'poll' | 'callback' | 'none';
+import type { BatchOptions, BatchPlan } from '../batchPlan';
+import { checkHttpUrl, invalid, readBatchPlan, readSpeed, readWaitMode } from '../batchPlan';
 
 /**
  * The vendor documents no prompt limit; Midjourney prompts are short sentences, and this bounds what
@@ -16,137 +11,52 @@ export type WaitMode = 'poll' | 'callback' | 'none';
  */
 export const MAX_PROMPT_LENGTH = 6000;
 
+export type MaskInput = { source: 'none' } | { source: 'binary'; property: string } | { source: 'base64'; value: string };
+
 /** Everything one input item asks for, checked before any request is sent. */
-export interface EditPlan {
-	itemIndex: number;
+export interface EditPlan extends BatchPlan {
 	image: { source: 'url'; url: string } | { source: 'binary'; property: string };
 	prompt: string;
 	mode: string;
 	/** Whether the API is asked for the four images of the grid (not for the grid file alone). */
 	splitImages: boolean;
-	mask: { source: 'none' } | { source: 'binary'; property: string } | { source: 'base64'; value: string };
-	waitMode: WaitMode;
-	callbackUrl?: string;
-	timeoutMs: number;
-	pollIntervalMs: number;
-	output: ResultOutput;
-	/** Output only the fields a user maps next, not the API's whole answer. */
-	simplify: boolean;
-	concurrency: number;
-	/** Upper bound for the adaptive submission concurrency (at least `concurrency`). */
-	maxConcurrency: number;
-	allowPrivateCallbackUrl: boolean;
+	mask: MaskInput;
 }
 
-interface EditOptions {
-	timeoutSeconds?: number;
-	pollIntervalSeconds?: number;
-	callbackUrl?: string;
+interface MaskOptions {
 	maskBinaryPropertyName?: string;
 	maskBase64?: string;
-	simplify?: boolean;
-	concurrency?: number;
-	maxConcurrency?: number;
-	allowPrivateCallbackUrl?: boolean;
-}
-
-function invalid(ctx: IExecuteFunctions, itemIndex: number, message: string, description: string) {
-	return new NodeOperationError(ctx.getNode(), message, { itemIndex, description });
 }
 
 /**
- * Whether n8n runs this node as an AI agent's tool: n8n gives the tool variant of a node a type
- * ending in "Tool" (and hides parameters shown with `@tool` the same way).
+ * The optional mask under Options (Edit, and Vary Region): adding one of its two fields is the
+ * choice. Checks a binary mask's declared size before anything reads it.
  */
-export function isToolCall(node: INode): boolean {
-	return node.type.endsWith('Tool');
-}
-
-const RESULT_OUTPUTS: readonly ResultOutput[] = ['grid', 'split', 'links'];
-
-/**
- * How results are output, read the same way when polling and when a callback resumes the execution.
- * An agent cannot read files (binary data does not reach it), so a tool call outputs simplified links.
- */
-export function outputAndShapeOf(
-	node: INode,
-	read: (name: string, fallback: unknown) => unknown,
-	itemIndex = 0,
-): { output: ResultOutput; simplify: boolean } {
-	if (isToolCall(node)) return { output: 'links', simplify: true };
-	const output = String(read('output', 'grid')) as ResultOutput;
-	if (!RESULT_OUTPUTS.includes(output)) {
-		throw new NodeOperationError(node, `Unknown 'Output' choice: ${output} [item ${itemIndex + 1}]`, {
-			itemIndex,
-			description: "Choose 'Image File (Grid)', 'Four Image Files' or 'Links Only'.",
-		});
-	}
-	const options = (read('options', {}) ?? {}) as EditOptions;
-	return { output, simplify: options.simplify !== false };
-}
-
-function checkHttpUrl(
-	ctx: IExecuteFunctions,
-	itemIndex: number,
-	field: string,
-	value: string,
-): string {
-	let parsed: URL;
-	try {
-		parsed = new URL(value);
-	} catch {
+export function readMask(ctx: IExecuteFunctions, itemIndex: number, options: MaskOptions): MaskInput {
+	const maskProperty = String(options.maskBinaryPropertyName ?? '').trim();
+	const maskText = String(options.maskBase64 ?? '').trim();
+	if (maskProperty !== '' && maskText !== '') {
 		throw invalid(
 			ctx,
 			itemIndex,
-			`'${field}' is not a valid URL [item ${itemIndex + 1}]`,
-			`Enter a full link starting with https://, for example https://example.com/photo.jpg. Got: "${value.slice(0, 100)}".`,
+			`Two masks given [item ${itemIndex + 1}]`,
+			"Keep either 'Mask Input Data Field Name' or 'Mask as Text' under Options, not both.",
 		);
 	}
-	if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-		throw invalid(
-			ctx,
-			itemIndex,
-			`'${field}' must be an http(s) link [item ${itemIndex + 1}]`,
-			`The link starts with "${parsed.protocol}". For a file from a previous node, set 'Image Source' to "File From a Previous Node".`,
-		);
+	if (maskProperty !== '') {
+		checkDeclaredFileSize(ctx, itemIndex, maskProperty, 'Mask Input Data Field Name');
+		return { source: 'binary', property: maskProperty };
 	}
-	if (parsed.username || parsed.password) {
-		throw invalid(
-			ctx,
-			itemIndex,
-			`'${field}' must not contain a user name or password [item ${itemIndex + 1}]`,
-			'Links with credentials in them would be sent to Ace Data Cloud and Midjourney. Use a public or signed link instead.',
-		);
-	}
-	return parsed.toString();
-}
-
-function numberIn(
-	ctx: IExecuteFunctions,
-	itemIndex: number,
-	field: string,
-	value: unknown,
-	min: number,
-	max: number,
-): number {
-	const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-	if (typeof number !== 'number' || !Number.isFinite(number) || number < min || number > max) {
-		throw invalid(
-			ctx,
-			itemIndex,
-			`'${field}' must be a number from ${min} to ${max} [item ${itemIndex + 1}]`,
-			`Got: ${JSON.stringify(value)}. Change the option '${field}'.`,
-		);
-	}
-	return number;
+	if (maskText !== '') return { source: 'base64', value: maskText };
+	return { source: 'none' };
 }
 
 /** Reads and validates one item's parameters; throws a NodeOperationError naming the field. */
 export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPlan {
 	const imageSource = ctx.getNodeParameter('imageSource', itemIndex, 'url') as string;
 	// An agent waits for its tool's answer: only polling hands the result back in the same call.
-	const waitMode = isToolCall(ctx.getNode()) ? 'poll' : (ctx.getNodeParameter('waitMode', itemIndex, 'poll') as string);
-	const options = ctx.getNodeParameter('options', itemIndex, {}) as EditOptions;
+	const waitMode = readWaitMode(ctx, itemIndex);
+	const options = ctx.getNodeParameter('options', itemIndex, {}) as BatchOptions & MaskOptions;
 
 	let image: EditPlan['image'];
 	if (imageSource === 'url') {
@@ -156,19 +66,19 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
 				ctx,
 				itemIndex,
 				`'Image URL' is empty [item ${itemIndex + 1}]`,
-				'Give a direct link to the image, or map one from a previous node (drag a field into "Image URL").',
+				"Give a direct link to the image, or map one from a previous node (drag a field into 'Image URL').",
 			);
 		}
 		image = { source: 'url', url: checkHttpUrl(ctx, itemIndex, 'Image URL', raw) };
 	} else if (imageSource === 'binary') {
 		const property = String(ctx.getNodeParameter('binaryPropertyName', itemIndex, 'data') ?? '').trim();
 		if (property === '') {
-			throw invalid(ctx, itemIndex, `'Input Data Field Name' is empty [item ${itemIndex + 1}]`, 'Enter the binary field name, usually "data".');
+			throw invalid(ctx, itemIndex, `'Input Data Field Name' is empty [item ${itemIndex + 1}]`, "Enter the binary field name, usually 'data'.");
 		}
 		image = { source: 'binary', property };
 		checkDeclaredFileSize(ctx, itemIndex, property, 'Input Data Field Name');
 	} else {
-		throw invalid(ctx, itemIndex, `Unknown 'Image Source': ${imageSource}`, 'Choose "Image URL" or "File From a Previous Node".');
+		throw invalid(ctx, itemIndex, `Unknown 'Image Source': ${imageSource} [item ${itemIndex + 1}]`, "Choose 'Image URL' or 'File From a Previous Node'.");
 	}
 
 	const prompt = String(ctx.getNodeParameter('prompt', itemIndex, '') ?? '').trim();
@@ -190,93 +100,19 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
 		);
 	}
 
-	const mode = String(ctx.getNodeParameter('mode', itemIndex, 'fast') ?? '').trim().toLowerCase();
-	if (!(MIDJOURNEY_MODES as readonly string[]).includes(mode)) {
-		throw invalid(
-			ctx,
-			itemIndex,
-			`'Speed' must be fast, relax or turbo [item ${itemIndex + 1}]`,
-			`Got: "${mode}".`,
-		);
-	}
-
+	const mode = readSpeed(ctx, itemIndex);
 	// The mask is optional and lives under Options: adding one of its two fields is the choice.
-	const maskProperty = String(options.maskBinaryPropertyName ?? '').trim();
-	const maskText = String(options.maskBase64 ?? '').trim();
-	let mask: EditPlan['mask'] = { source: 'none' };
-	if (maskProperty !== '' && maskText !== '') {
-		throw invalid(
-			ctx,
-			itemIndex,
-			`Two masks given [item ${itemIndex + 1}]`,
-			"Keep either 'Mask Input Data Field Name' or 'Mask as Text' under Options, not both.",
-		);
-	}
-	if (maskProperty !== '') {
-		mask = { source: 'binary', property: maskProperty };
-		checkDeclaredFileSize(ctx, itemIndex, maskProperty, 'Mask Input Data Field Name');
-	} else if (maskText !== '') {
-		mask = { source: 'base64', value: maskText };
-	}
-
-	if (!['poll', 'callback', 'none'].includes(waitMode)) {
-		throw invalid(ctx, itemIndex, `Unknown 'Wait Mode': ${waitMode}`, 'Choose "Poll Until Done", "Wait for Callback" or "Don\'t Wait".');
-	}
-	const allowPrivateCallbackUrl = options.allowPrivateCallbackUrl === true;
-	let callbackUrl: string | undefined;
-	if (waitMode === 'none') {
-		const raw = String(options.callbackUrl ?? '').trim();
-		if (raw !== '') {
-			callbackUrl = checkHttpUrl(ctx, itemIndex, 'Callback URL', raw);
-			if (callbackLinkKindOf(new URL(callbackUrl).pathname) === 'resume') {
-				// Signing it would hand out a link that resumes a waiting execution of this n8n.
-				throw invalid(
-					ctx,
-					itemIndex,
-					`'Callback URL' must be a Midjourney Edits Trigger's URL, not a waiting execution's resume URL [item ${itemIndex + 1}]`,
-					'Copy the Production URL of a Midjourney Edits Trigger (it contains /webhook/). To wait for the result inside this workflow, set "Wait Mode" to "Wait for Callback" instead.',
-				);
-			}
-			if (!allowPrivateCallbackUrl && isPlainlyPrivateUrl(callbackUrl)) {
-				throw invalid(
-					ctx,
-					itemIndex,
-					`'Callback URL' points to a private address the API cannot reach [item ${itemIndex + 1}]`,
-					"Ace Data Cloud calls back over the internet: use n8n's public address, or turn on the option 'Allow Private Callback Address' if a tunnel forwards it.",
-				);
-			}
-		}
-	}
-
-	const { output, simplify } = outputAndShapeOf(
-		ctx.getNode(),
-		(name, fallback) => ctx.getNodeParameter(name, itemIndex, fallback),
-		itemIndex,
-	);
-
-	const concurrency = Math.floor(numberIn(ctx, itemIndex, 'Concurrency', options.concurrency ?? DEFAULT_START_CONCURRENCY, 1, 200));
-	const maxConcurrency = Math.floor(
-		numberIn(ctx, itemIndex, 'Max Concurrency', options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY, 1, 200),
-	);
+	const mask = readMask(ctx, itemIndex, options);
+	const batch = readBatchPlan(ctx, itemIndex, waitMode);
 	return {
-		itemIndex,
+		...batch,
 		image,
 		prompt,
 		mode,
 		// Four files need the split; links come with the four images' links too (sub_image_urls), which
 		// a spreadsheet or an agent can use without downloading anything. The grid file needs none.
-		splitImages: output !== 'grid',
+		splitImages: batch.output !== 'grid',
 		mask,
-		waitMode: waitMode as WaitMode,
-		callbackUrl,
-		timeoutMs: numberIn(ctx, itemIndex, 'Timeout (Seconds)', options.timeoutSeconds ?? 600, 1, 86400) * 1000,
-		pollIntervalMs:
-			numberIn(ctx, itemIndex, 'Poll Interval (Seconds)', options.pollIntervalSeconds ?? 5, 1, 300) * 1000,
-		output,
-		simplify,
-		concurrency,
-		maxConcurrency: Math.max(concurrency, maxConcurrency),
-		allowPrivateCallbackUrl,
 	};
 }
 
@@ -286,17 +122,18 @@ export function readEditPlan(ctx: IExecuteFunctions, itemIndex: number): EditPla
  * that carries a fresh upload URL and a fresh signature nonce on every try.
  */
 export function editRequestHash(ctx: IExecuteFunctions, plan: EditPlan): string {
-	const binary = ctx.getInputData()[plan.itemIndex]?.binary ?? {};
-	const fileOf = (property: string) => {
-		const file = binary[property];
-		return file ? [file.id ?? null, file.fileName ?? null, file.mimeType, file.fileSize ?? null, file.id ? null : file.data] : null;
-	};
 	const files = {
-		image: plan.image.source === 'binary' ? fileOf(plan.image.property) : null,
-		mask: plan.mask.source === 'binary' ? fileOf(plan.mask.property) : null,
+		image: plan.image.source === 'binary' ? binaryFileIdentity(ctx, plan.itemIndex, plan.image.property) : null,
+		mask: plan.mask.source === 'binary' ? binaryFileIdentity(ctx, plan.itemIndex, plan.mask.property) : null,
 	};
 	const asked = [plan.image, plan.prompt, plan.mode, plan.splitImages, plan.mask, plan.waitMode, plan.callbackUrl ?? null, files];
 	return createHash('sha256').update(JSON.stringify(asked)).digest('hex');
+}
+
+/** An input file as n8n describes it (id, name, type, size; the data only in memory mode), for request hashes. */
+export function binaryFileIdentity(ctx: IExecuteFunctions, itemIndex: number, property: string): unknown[] | null {
+	const file = ctx.getInputData()[itemIndex]?.binary?.[property];
+	return file ? [file.id ?? null, file.fileName ?? null, file.mimeType, file.fileSize ?? null, file.id ? null : file.data] : null;
 }
 
 const PRETTY_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12 };
@@ -319,7 +156,7 @@ function checkDeclaredFileSize(ctx: IExecuteFunctions, itemIndex: number, proper
 		throw invalid(
 			ctx,
 			itemIndex,
-			`The file in "${property}" is too large (${(size / 1024 / 1024).toFixed(1)} MB; the limit is ${MAX_INPUT_IMAGE_BYTES / 1024 / 1024} MB) [item ${itemIndex + 1}]`,
+			`The file in '${property}' is too large (${(size / 1024 / 1024).toFixed(1)} MB; the limit is ${MAX_INPUT_IMAGE_BYTES / 1024 / 1024} MB) [item ${itemIndex + 1}]`,
 			`Resize or compress the image first, or point '${field}' at another binary field.`,
 		);
 	}
