@@ -3,7 +3,7 @@ import type { IDataObject, INodeExecutionData, IWebhookFunctions } from 'n8n-wor
 import { verifyCallbackSignature } from './callbackSignature';
 import { CREDENTIAL_TYPE } from './constants';
 import { taskFailureToNodeApiError } from './errors';
-import { followUpActionOfRecord } from './followUpActions';
+import { FOLLOW_UP_ACTIONS, followUpActionOfRecord } from './followUpActions';
 import { isObject } from './json';
 import { fetchTaskRecords } from './polling';
 import type { ResultOutput } from './resultItems';
@@ -117,7 +117,8 @@ export async function callbackItems(
 			return [{ json: { ...result, error: (error as Error).message }, pairedItem }];
 		}
 	}
-	const error = taskFailureToNodeApiError(ctx.getNode(), outcome.taskId, outcome.error ?? {});
+	const noun = outcome.action ? FOLLOW_UP_ACTIONS[outcome.action].words.toLowerCase() : 'edit';
+	const error = taskFailureToNodeApiError(ctx.getNode(), outcome.taskId, outcome.error ?? {}, undefined, noun);
 	const json: IDataObject = {
 		...(outcome.result ?? {}),
 		task_id: outcome.taskId,

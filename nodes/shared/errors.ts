@@ -46,9 +46,15 @@ export function isTransient(failure: ApiFailure): boolean {
 	return status === 429 || status >= 500 || failure.code === 'malformed_response';
 }
 
-const NOT_RESENT_NOTE =
-	'The edit was NOT sent again automatically, because the API may have created (and will bill) the task anyway. ' +
-	'Before running this item again, check whether the task exists: use Get Many (Task resource) with recent task ids, or your Ace Data Cloud console.';
+/** What a submission to each API is called in messages: an edit, or a follow-up on a result. */
+const SUBMISSION_NOUN: Record<ApiService, string> = { edits: 'edit', imagine: 'follow-up' };
+
+function notResentNote(service: ApiService): string {
+	return (
+		`The ${SUBMISSION_NOUN[service]} was NOT sent again automatically, because the API may have created (and will bill) the task anyway. ` +
+		'Before running this item again, check whether the task exists: use Get Many (Task resource) with recent task ids, or your Ace Data Cloud console.'
+	);
+}
 
 const NETWORK_WORDS: Record<string, string> = {
 	ECONNREFUSED: 'connection refused',
@@ -137,7 +143,7 @@ export function explainApiFailure(
 		// Plain words, not the code: n8n swaps any message containing a network code for its own.
 		const what = `Could not reach the Ace Data Cloud API (${NETWORK_WORDS[failure.code ?? ''] ?? 'no network connection'})${tries}`;
 		if (stage === 'submit' && !cannotHaveBeenAccepted(failure)) {
-			return { message: `${what} while submitting the edit`, description: `${NOT_RESENT_NOTE}${said}` };
+			return { message: `${what} while submitting the ${SUBMISSION_NOUN[service]}`, description: `${notResentNote(service)}${said}` };
 		}
 		return {
 			message: what,
@@ -188,7 +194,7 @@ export function explainApiFailure(
 			message: `The Ace Data Cloud API sent an answer that could not be read${tries}`,
 			description:
 				stage === 'submit'
-					? `${NOT_RESENT_NOTE}${said}`
+					? `${notResentNote(service)}${said}`
 					: `The answer was not the JSON the API documents; try again later.${said}`,
 		};
 	}
@@ -209,15 +215,15 @@ export function explainApiFailure(
 			message: 'Midjourney took too long and the API gave up (HTTP 504 timeout)',
 			description:
 				stage === 'submit'
-					? `${NOT_RESENT_NOTE}${said}`
+					? `${notResentNote(service)}${said}`
 					: `Try again later, or with 'Speed' set to 'Relax' at a quieter time.${said}`,
 		};
 	}
 	if (status >= 500) {
 		return {
-			message: `The Ace Data Cloud API failed (HTTP ${status})${tries}${stage === 'submit' ? ' while submitting the edit' : ''}`,
+			message: `The Ace Data Cloud API failed (HTTP ${status})${tries}${stage === 'submit' ? ` while submitting the ${SUBMISSION_NOUN[service]}` : ''}`,
 			description:
-				stage === 'submit' ? `${NOT_RESENT_NOTE}${said}` : `Ace Data Cloud could not handle the request this time: try again later.${said}`,
+				stage === 'submit' ? `${notResentNote(service)}${said}` : `Ace Data Cloud could not handle the request this time: try again later.${said}`,
 		};
 	}
 	return {
@@ -268,6 +274,8 @@ export function taskFailureToNodeApiError(
 	taskId: string,
 	error: { code?: string; message?: string },
 	itemIndex?: number,
+	/** What the task makes: 'edit', or the follow-up ('upscale', 'upscale quarter 2'...). */
+	noun = 'edit',
 ): NodeApiError {
 	const failure: ApiFailure = { status: 403, code: error.code, message: error.message };
 	const moderation = error.code === 'forbidden';
@@ -276,7 +284,7 @@ export function taskFailureToNodeApiError(
 		{ task_id: taskId, api_error: error.code ?? null, message: error.message ?? null } as JsonObject,
 		{
 			message: `${
-				moderation ? `Midjourney refused the edit (task ${taskId}): content moderation` : `Midjourney could not finish the edit (task ${taskId})`
+				moderation ? `Midjourney refused the ${noun} (task ${taskId}): content moderation` : `Midjourney could not finish the ${noun} (task ${taskId})`
 			}${itemSuffix(itemIndex)}`,
 			description: `${moderation ? 'Reword the prompt or use another image.' : 'You can try the item again.'}${apiSaid(failure)}`,
 			itemIndex,

@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
 
 import { DEFAULT_PLATFORM_TOKEN, startFakeAceDataCloud, type FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
-import { encodeRgbPng } from '../fake-api/pngs';
+import { encodeRgbPng, upscaledImagePng } from '../fake-api/pngs';
 import { N8nInstance, nodeOutput, PACKAGE_NAME, type CreatedCredential, type WorkflowFixture } from './n8nInstance';
 import { repoRoot } from './packageUnderTest';
 import { filesOfCompletionPage, formUrl, nodeOutputItems, postMultipart, readStoredBinary, sleep } from './support';
@@ -125,12 +125,13 @@ describe('the example workflows in examples/', () => {
 	});
 
 	describe('as files', () => {
-		it('are the four documented examples, each listed in the README', () => {
+		it('are the documented examples, each listed in the README', () => {
 			const files = exampleFiles();
 			expect(files).toEqual([
 				'ai-agent-tool.json',
 				'callback-1-submit-edits.json',
 				'callback-2-receive-results.json',
+				'form-edit-upscale.json',
 				'form-upload-edit.json',
 				'spreadsheet-batch-edits.json',
 			]);
@@ -227,6 +228,55 @@ describe('the example workflows in examples/', () => {
 		const [edited] = nodeOutputItems(execution, 'Edit Photo');
 		expect(edited.json).toEqual(expect.objectContaining({ success: true, task_id: task.id }));
 		expect((await readStoredBinary(n8n, edited.binary!.data)).equals(download.bytes)).toBe(true);
+	});
+
+	it('(e) form upload → edit → upscale quarter 2 → file: the top-right version comes back upscaled as a download', async () => {
+		const example = prepareExample('form-edit-upscale.json', { aceDataCloudApi: aceCredential });
+		const workflow = await n8n.deployWorkflow(example);
+		const formPath = (nodeNamed(example, 'Upload Form').parameters.options as { path: string }).path;
+
+		let page = await fetch(formUrl(n8n, formPath));
+		for (let attempt = 0; page.status === 404 && attempt < 20; attempt++) {
+			await sleep(250);
+			page = await fetch(formUrl(n8n, formPath));
+		}
+		expect(page.status).toBe(200);
+		expect(await page.text()).toContain('Edit and upscale a photo with Midjourney');
+		const photo = { bytes: encodeRgbPng(8, 8, () => [40, 120, 200]), fileName: 'my-cat.png', mimeType: 'image/png' };
+		const prompt = 'the same cat as an oil painting';
+		const submitted = await postMultipart(formUrl(n8n, formPath), { 'field-0': photo, 'field-1': prompt });
+		expect(submitted.status).toBe(200);
+
+		// The ending page comes once the edit and then the upscale are done.
+		const { formWaitingUrl } = JSON.parse(submitted.text) as { formWaitingUrl: string };
+		expect(await waitForFormPage(formWaitingUrl, 120_000)).toBe('form-waiting');
+		const completion = await (await fetch(formWaitingUrl)).text();
+		expect(completion).toContain('Here is your upscaled photo');
+		const [download, ...others] = filesOfCompletionPage(completion);
+		expect(others).toEqual([]);
+
+		// One edit of the uploaded photo, then one upscale of quarter 2 of its result, on the edit's image_id.
+		const edits = [...fake.tasks.values()].filter((task) => task.record.type === 'edits');
+		const upscales = [...fake.tasks.values()].filter((task) => task.record.type === 'imagine');
+		expect([edits.length, upscales.length]).toEqual([1, 1]);
+		const [edit] = edits;
+		const [upscale] = upscales;
+		expect(edit.record.request).toEqual(expect.objectContaining({ prompt, image_url: expect.stringMatching(/\/uploads\//) }));
+		expect(upscale.record.request).toEqual(
+			expect.objectContaining({ action: 'upscale2', image_id: (edit.result as { image_id: string }).image_id }),
+		);
+		// The download is the fake's upscale of the grid's top-right quarter, byte for byte.
+		expect(download.fileName).toBe(`${upscale.id}.png`);
+		expect(download.mimeType).toBe('image/png');
+		expect(download.bytes.equals(upscaledImagePng(edit.id, 1, 1))).toBe(true);
+
+		await fetch(formWaitingUrl, { method: 'POST', body: '{}' });
+		const execution = await n8n.waitForExecution((candidate) => candidate.status === 'success', {
+			workflowId: workflow.id,
+			timeoutMs: 30_000,
+		});
+		const [upscaled] = nodeOutputItems(execution, 'Upscale Quarter 2');
+		expect(upscaled.json).toEqual(expect.objectContaining({ success: true, task_id: upscale.id }));
 	});
 
 	it('(b) spreadsheet rows → batch edits in poll mode → a results table and a CSV file', async () => {

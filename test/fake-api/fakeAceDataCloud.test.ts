@@ -1038,6 +1038,19 @@ describe('POST /midjourney/imagine: follow-up actions on a result', () => {
 		}
 	});
 
+	it('resultsWithoutActions: results leave actions out as examples/edits-success.json does; follow-ups are still checked against what the image offers', async () => {
+		fake.faults.resultsWithoutActions = true;
+		const grid = await finishedResult(await submitAsync());
+		expect(keysOf(grid)).toEqual(keysOf(example('edits-success.json')).filter((key) => key !== 'sub_image_urls'));
+		const refusedAnswer = await imagine({ action: 'upscale_2x', image_id: grid.image_id, async: true });
+		expect(refusedAnswer.status).toBe(400);
+		expect(refusedAnswer.json.error.message).toMatch(/offers: upscale1, upscale2/);
+		const upscaled = await finishedResult(await followUpAsync(grid.image_id, 'upscale2'));
+		expect(upscaled).not.toHaveProperty('actions');
+		expect((await imagine({ action: 'upscale1', image_id: upscaled.image_id, async: true })).status).toBe(400);
+		await followUpAsync(upscaled.image_id, 'upscale_4x');
+	});
+
 	it('retrieve_batch answers imagine records beside edit records', async () => {
 		const grid = await finishedResult(await submitAsync());
 		const followUpId = await followUpAsync(grid.image_id, 'reroll');

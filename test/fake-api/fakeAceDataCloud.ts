@@ -145,6 +145,12 @@ export interface FakeFaults {
 	 * on, /midjourney/imagine answers 404 no_api (examples/error-no-api.json) while edits still work.
 	 */
 	imagineNotAcquired: boolean;
+	/**
+	 * Results leave `actions` out, as the vendor's edits examples do (edits-success.json,
+	 * task-record.json); the contract says results carry it only "sometimes". The service still knows
+	 * what each result offers: a follow-up it does not offer is refused all the same.
+	 */
+	resultsWithoutActions: boolean;
 }
 
 export interface TaskError {
@@ -169,7 +175,8 @@ export interface EditsSuccess {
 	/** Only when the request had split_images: true (and the result is a grid). */
 	sub_image_urls?: string[];
 	progress: number;
-	actions: string[];
+	/** Left out with faults.resultsWithoutActions, as in the vendor's edits examples. */
+	actions?: string[];
 }
 
 /**
@@ -360,6 +367,7 @@ export const DEFAULT_FAULTS: Readonly<FakeFaults> = Object.freeze({
 	submitsPerSecond: 0,
 	imagineAcceptsEditImageIds: true,
 	imagineNotAcquired: false,
+	resultsWithoutActions: false,
 });
 
 /** The "next N requests" faults. */
@@ -404,6 +412,7 @@ const FAULT_FIELD_KINDS: { [K in keyof FakeFaults]-?: 'count' | 'boolean' | read
 	submitsPerSecond: 'count',
 	imagineAcceptsEditImageIds: 'boolean',
 	imagineNotAcquired: 'boolean',
+	resultsWithoutActions: 'boolean',
 };
 
 /** The platform token the upload accepts unless `validPlatformTokens` says otherwise. */
@@ -757,9 +766,14 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 				? { sub_image_urls: [0, 1, 2, 3].map((n) => `${publicBaseUrl}/results/${task.id}/0_${n}.png`) }
 				: {}),
 			progress: 100,
-			// The README says results "sometimes" carry actions; the fake always does.
-			actions: [...(image.kind === 'grid' ? GRID_ACTIONS : image.scale === 1 ? UPSCALED_ACTIONS : RE_UPSCALED_ACTIONS)],
+			// The contract says results "sometimes" carry actions; the fake does unless told otherwise.
+			...(faults.resultsWithoutActions ? {} : { actions: offeredActions(image) }),
 		};
+	}
+
+	/** What a finished image offers next, whether or not its result lists it. */
+	function offeredActions(image: ResultImage): string[] {
+		return [...(image.kind === 'grid' ? GRID_ACTIONS : image.scale === 1 ? UPSCALED_ACTIONS : RE_UPSCALED_ACTIONS)];
 	}
 
 	/** The task whose finished, successful result carries this image_id (the only ids a follow-up can use). */
@@ -1058,7 +1072,7 @@ export async function startFakeAceDataCloud(options: FakeOptions = {}): Promise<
 		if (!source || (source.record.type === 'edits' && !faults.imagineAcceptsEditImageIds)) {
 			return refused(`image_id "${imageId}" is not the image_id of a finished result`);
 		}
-		const offered = (source.result as EditsSuccess).actions;
+		const offered = offeredActions(source.image);
 		if (!offered.includes(action)) {
 			return refused(`action "${action}" does not apply to image_id "${imageId}"; it offers: ${offered.join(', ')}`);
 		}

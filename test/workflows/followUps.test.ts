@@ -271,7 +271,7 @@ describe('the batch engine, as for Edit', () => {
 		fake.faults.imagineNotAcquired = true;
 		const result = await runFollowUp([{ json: grid }]);
 		expect(result.status).toBe('error');
-		expect(result.error?.message).toBe('The Midjourney Imagine service is not enabled for this Ace Data Cloud application');
+		expect(result.error?.message).toBe('The Midjourney Imagine service is not enabled for this Ace Data Cloud application [item 1]');
 		expect((result.error as { description?: string }).description).toMatch(/acquire \(apply for\) it/);
 	});
 
@@ -281,6 +281,18 @@ describe('the batch engine, as for Edit', () => {
 		const result = await runFollowUp([{ json: grid }]);
 		expect(result.status).toBe('error');
 		expect(result.error?.message).toContain([...fake.tasks.keys()].at(-1));
+		expect(result.error?.message).toMatch(/^Midjourney refused the upscale \(task /);
+	});
+
+	it('a 500 while submitting names the follow-up, not an edit, in the message and the not-sent-again note', async () => {
+		const grid = await finishedGrid();
+		fake.faults.submitServerError = 1;
+		const requests = requestsFromNow();
+		const result = await runFollowUp([{ json: grid }]);
+		expect(result.status).toBe('error');
+		expect(requests.imagine()).toHaveLength(1);
+		expect(result.error?.message).toMatch(/while submitting the follow-up \[item 1\]$/);
+		expect((result.error as { description?: string }).description).toMatch(/^The follow-up was NOT sent again automatically/);
 	});
 });
 
@@ -319,6 +331,23 @@ describe('Midjourney Edits Trigger', () => {
 		const started = await callTrigger(taskId, { action: 'reroll' });
 		const [item] = started.workflowData![0];
 		expect(item.json).toMatchObject({ task_id: taskId, action: 'upscale1', image_id: upscaled.image_id, actions: [...UPSCALED_ACTIONS], success: true });
+	});
+
+	it("a failed follow-up's callback names the action in its error", async () => {
+		const grid = await finishedGrid();
+		fake.faults.failTasks = true;
+		// Synchronous: the answer comes once the task has failed.
+		await fetch(`${fake.url}/midjourney/imagine`, {
+			method: 'POST',
+			headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+			body: JSON.stringify({ action: 'reroll', image_id: grid.image_id }),
+		});
+		const taskId = [...fake.tasks.keys()].at(-1)!;
+		expect(fake.tasks.get(taskId)!.record.request).toMatchObject({ action: 'reroll' });
+		const started = await callTrigger(taskId);
+		const [item] = started.workflowData![0];
+		expect(item.json).toMatchObject({ task_id: taskId, action: 'reroll', success: false });
+		expect(item.json.error).toBe(`Midjourney refused the reroll (task ${taskId}): content moderation`);
 	});
 
 	it("an edit's callback names no action (its request's action is generate)", async () => {

@@ -278,7 +278,7 @@ async function runBatch<Plan extends BatchPlan>(
 			state.result = outcome.result;
 		} else if (outcome.state === 'failed') {
 			state.result = undefined;
-			state.error = taskFailureToNodeApiError(ctx.getNode(), state.taskId!, outcome.error ?? {}, state.itemIndex);
+			state.error = taskFailureToNodeApiError(ctx.getNode(), state.taskId!, outcome.error ?? {}, state.itemIndex, operation.noun);
 		} else {
 			state.result = undefined;
 			state.error = timeoutError(ctx, state, outcome);
