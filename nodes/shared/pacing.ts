@@ -53,6 +53,9 @@ export class RateLimitGate {
 	/** How many times the API told us to slow down (for logs and the benchmark). */
 	rateLimitedCount = 0;
 
+	/** Pauses of the batch's own back-off since the API last accepted a submission. */
+	private pausesWithoutProgress = 0;
+
 	constructor(private readonly signal?: AbortSignal) {}
 
 	/** No pause of this gate reaches past `deadline` (the user's timeout ends the wait, not the API). */
@@ -66,14 +69,30 @@ export class RateLimitGate {
 		if (wait > 0) await pauseUnlessCancelled(wait, this.signal);
 	}
 
-	slowDown(waitMs: number): void {
+	/**
+	 * A 429: the whole batch waits `waitMs` (the API's Retry-After). With `ownBackoff` (the 429 said
+	 * no Retry-After, as the vendor documents none) the batch backs off on its own schedule instead of
+	 * the refused item's: 1 s, 2 s, 4 s ... for each pause in a row without an accepted submission in
+	 * between, back to 1 s after one. An item that lost the race for the API's few places five times
+	 * must not stop the whole batch for 16 s while the others get through.
+	 */
+	slowDown(waitMs: number, ownBackoff = false): void {
 		this.rateLimitedCount++;
-		const bounded = Number.isFinite(waitMs) ? Math.min(Math.max(0, waitMs), MAX_GATE_PAUSE_MS) : MAX_GATE_PAUSE_MS;
 		// The 429s of requests that were already on their way when the first one came tell nothing new:
 		// only the first 429 of a pause is reported to the listeners.
 		const firstOfPause = Date.now() >= this.pausedUntil;
+		if (ownBackoff) {
+			if (firstOfPause) this.pausesWithoutProgress++;
+			waitMs = backoffMs(this.pausesWithoutProgress, 1000, 60_000);
+		}
+		const bounded = Number.isFinite(waitMs) ? Math.min(Math.max(0, waitMs), MAX_GATE_PAUSE_MS) : MAX_GATE_PAUSE_MS;
 		this.pausedUntil = Math.max(this.pausedUntil, Date.now() + bounded);
 		if (firstOfPause) for (const listener of this.rateLimitListeners) listener();
+	}
+
+	/** The API accepted a submission: the batch's own back-off starts again from its first step. */
+	madeProgress(): void {
+		this.pausesWithoutProgress = 0;
 	}
 
 	/** Calls `listener` on the first 429 of each pause (an AdaptiveLimit halves itself there). */
@@ -83,11 +102,30 @@ export class RateLimitGate {
 }
 
 /**
+ * Default Options → Concurrency: submissions sent at once at the start of a batch. n8n's HTTP Request
+ * node sends every item at once, and a user who sets nothing should not wait longer than with that;
+ * 100 sends a batch of up to 100 the same way, one API round trip, and bounds the burst an account
+ * with a low (undocumented) rate limit sees first: a 429 costs a pause, never a charge.
+ */
+export const DEFAULT_START_CONCURRENCY = 100;
+
+/** Default Options → Max Concurrency: the most submissions open at once however well the API keeps up. */
+export const DEFAULT_MAX_CONCURRENCY = 200;
+
+/**
+ * Until the first 429, each accepted submission lets this many more go out: the window grows fourfold
+ * every round trip (a Concurrency of 5 reaches 80 in two round trips, not four), so a low Concurrency
+ * costs few round trips; a 429 costs only a pause, so overshooting the account's limit is cheap.
+ */
+export const PROBING_GROWTH_PER_ACCEPTANCE = 3;
+
+/**
  * How many submissions may be open at once, found out from the API's answers, because the real
- * account's rate limit is not documented: start at the user's Concurrency, add one per accepted
- * submission (the window doubles every round trip) until the first 429, halve on each 429 (once per
- * pause of the gate), and after that add one per window of accepted submissions (additive increase,
- * multiplicative decrease, like TCP). Never above `max`, never below 1.
+ * account's rate limit is not documented: start at the user's Concurrency, add
+ * PROBING_GROWTH_PER_ACCEPTANCE per accepted submission (the window quadruples every round trip)
+ * until the first 429, halve on each 429 (once per pause of the gate), and after that add one per
+ * window of accepted submissions (additive increase, multiplicative decrease, like TCP). Never above
+ * `max`, never below 1.
  */
 export class AdaptiveLimit {
 	private window: number;
@@ -100,7 +138,7 @@ export class AdaptiveLimit {
 	constructor(
 		start: number,
 		readonly max: number,
-		gate?: RateLimitGate,
+		private readonly gate?: RateLimitGate,
 	) {
 		this.window = Math.max(1, Math.min(max, start));
 		this.peak = this.current;
@@ -112,7 +150,8 @@ export class AdaptiveLimit {
 	}
 
 	accepted(): void {
-		this.window = Math.min(this.max, this.window + (this.probing ? 1 : 1 / this.window));
+		this.gate?.madeProgress();
+		this.window = Math.min(this.max, this.window + (this.probing ? PROBING_GROWTH_PER_ACCEPTANCE : 1 / this.window));
 		this.peak = Math.max(this.peak, this.current);
 	}
 

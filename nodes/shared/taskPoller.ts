@@ -13,10 +13,10 @@ import { waitAfterRateLimitMs } from './transport';
 /**
  * Polls tasks from the moment they are submitted, while later items are still being submitted:
  * `add` each task as the API accepts it, `done` once the last is added. Every round asks for all
- * unfinished tasks together (one retrieve_batch per TASKS_PAGE_SIZE ids), one poll
- * interval after the previous round, the first one interval after the first task was added. So a
- * slow submission phase no longer delays the first poll, and requests per task stay about
- * 1 + rounds / N. Transient failures of a round only cost that round; anything else (a revoked
+ * unfinished tasks together (one retrieve_batch per TASKS_PAGE_SIZE ids), one poll interval after
+ * the previous round's answer, and not before one interval after the latest task added (see
+ * untilRoundDue). So a slow submission phase no longer delays the first poll, and requests per task
+ * stay about 1 + rounds / N. Transient failures of a round only cost that round; anything else (a revoked
  * token) ends the wait with that error; a 429 holds the next round back (Retry-After when sent, else
  * the poll interval doubled for each 429 in a row), never past a deadline.
  */
@@ -69,41 +69,45 @@ export class TaskPoller {
 	}
 
 	private async run(): Promise<Map<string, PollOutcome>> {
-		while (this.pending.length === 0 && !this.closed) await this.nextAddOrClose();
-		await this.untilFirstRound(Date.now());
-		let nextRoundAt = Date.now();
+		// The first round is timed from the first task added, every later one from the previous answer.
+		let from = Date.now();
 		while (this.pending.length > 0 || !this.closed) {
 			if (this.pending.length === 0) {
 				await this.nextAddOrClose();
-				nextRoundAt = Math.max(nextRoundAt, Date.now() + this.options.intervalMs);
+				from = Math.max(from, Date.now());
 				continue;
 			}
-			const nextDeadline = Math.min(...this.pending.map((task) => task.deadline));
-			const roundAt = Math.max(nextRoundAt, this.holdBackUntil);
-			await pauseUnlessCancelled(Math.max(0, Math.min(roundAt, nextDeadline) - Date.now()), this.options.signal);
+			await this.untilRoundDue(from);
 			if (this.pending.length === 0) continue;
-			nextRoundAt = Date.now() + this.options.intervalMs;
 			await this.round([...this.pending]);
+			from = Date.now();
 		}
 		return this.outcomes;
 	}
 
 	/**
-	 * The first round comes one interval after the latest task added so far, so a batch submitted
-	 * within one interval is polled together, each task about one interval after the API accepted
-	 * it; but no later than two intervals after the first task, so a long submission phase is polled
-	 * while it runs. Later rounds follow one interval apart.
+	 * A round comes one poll interval after `from` (the previous round's answer, like the Wait node
+	 * between two HTTP Requests: a slow API is asked less often, and never by two rounds at once), and
+	 * not before one interval after the latest task added, so a batch accepted in a burst is asked for
+	 * together; but while submissions go on, no later than two intervals after `from`, so a long
+	 * submission phase is polled while it runs. Once every task is in, nothing caps the wait for the
+	 * last one: its job ends last, and asking in step with it saves up to one interval at the end.
+	 * A 429's hold-back comes on top; a task's deadline cuts any wait short.
 	 */
-	private async untilFirstRound(firstAddedAt: number): Promise<void> {
+	private async untilRoundDue(from: number): Promise<void> {
 		const { intervalMs, signal } = this.options;
-		const due = () =>
-			Math.min(this.lastAddedAt + intervalMs, firstAddedAt + 2 * intervalMs, ...this.pending.map((task) => task.deadline));
-		for (let left = due() - Date.now(); left > 0 && !this.closed; left = due() - Date.now()) {
+		const due = () => {
+			if (this.pending.length === 0) return 0;
+			const settled = this.lastAddedAt + intervalMs;
+			const at = this.closed
+				? Math.max(from + intervalMs, settled)
+				: Math.max(from + intervalMs, Math.min(settled, from + 2 * intervalMs));
+			return Math.min(Math.max(at, this.holdBackUntil), ...this.pending.map((task) => task.deadline));
+		};
+		// Re-evaluated every slice: tasks added and the last submission move the round.
+		for (let left = due() - Date.now(); left > 0; left = due() - Date.now()) {
 			await pauseUnlessCancelled(Math.min(left, 250), signal);
 		}
-		// Closed (every task is in): wait out the rest for the latest one.
-		const rest = due() - Date.now();
-		if (rest > 0) await pauseUnlessCancelled(rest, signal);
 	}
 
 	private async round(asked: PendingTask[]): Promise<void> {

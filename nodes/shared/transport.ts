@@ -188,7 +188,8 @@ async function sendWithRetries(
 		}
 		const waitMs = failure.status === 429 ? waitAfterRateLimitMs(failure, attempt) : (retryAfterMs ?? backoffMs(attempt));
 		if (failure.status === 429 && options.gate) {
-			options.gate.slowDown(waitMs);
+			// Without Retry-After the batch backs off on its own schedule (pacing.ts), not this item's.
+			options.gate.slowDown(waitMs, failure.retryAfterSeconds === undefined);
 		} else {
 			await pauseUnlessCancelled(waitMs, options.signal);
 		}

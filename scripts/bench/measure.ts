@@ -136,6 +136,8 @@ export interface RequestCounts {
 	rounds: number[];
 	/** From the first accepted submission to the last one (how long submitting the batch took), ms. */
 	submitSpanMs: number;
+	/** When the last accepted submission arrived, ms after `sinceMs` (its job is the batch's last to end). */
+	lastSubmitMs: number;
 	/** When each poll round's first lookup arrived, ms after `sinceMs` (shows how rounds drift). */
 	roundStartsMs: number[];
 }
@@ -167,7 +169,7 @@ export function pollRounds(times: number[], gapMs: number): number[] {
 
 /** Counts what n8n asked the API from `sinceMs` on (the fake's log also holds CDN downloads: left out). */
 export function countApiRequests(entries: readonly RequestLogEntry[], sinceMs: number, roundGapMs: number): RequestCounts {
-	const counts: RequestCounts = { submits: 0, rateLimited: 0, lookups: 0, lookupsByAction: {}, other: 0, total: 0, rounds: [], submitSpanMs: 0, roundStartsMs: [] };
+	const counts: RequestCounts = { submits: 0, rateLimited: 0, lookups: 0, lookupsByAction: {}, other: 0, total: 0, rounds: [], submitSpanMs: 0, lastSubmitMs: 0, roundStartsMs: [] };
 	const lookupTimes: number[] = [];
 	const submitTimes: number[] = [];
 	for (const entry of entries) {
@@ -194,6 +196,7 @@ export function countApiRequests(entries: readonly RequestLogEntry[], sinceMs: n
 		seen += size;
 	}
 	counts.submitSpanMs = submitTimes.length > 0 ? Math.max(...submitTimes) - Math.min(...submitTimes) : 0;
+	counts.lastSubmitMs = submitTimes.length > 0 ? Math.max(...submitTimes) - sinceMs : 0;
 	return counts;
 }
 

@@ -21,6 +21,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
+import { DEFAULT_MAX_CONCURRENCY, DEFAULT_START_CONCURRENCY } from '../../nodes/shared/pacing';
 import { startFakeAceDataCloud, type FakeAceDataCloud } from '../../test/fake-api/fakeAceDataCloud';
 import {
 	fillFixture,
@@ -66,9 +67,9 @@ export interface BenchOptions {
 	/** Size of every result image the download runs fetch. */
 	imageKb: number;
 	binaryModes: BinaryModeChoice[];
-	/** Our node's Options → Concurrency (submissions at once); undefined keeps the node's default (5). */
+	/** Our node's Options → Concurrency (submissions at once); undefined keeps the node's default (DEFAULT_START_CONCURRENCY). */
 	concurrency?: number;
-	/** Our node's Options → Max Concurrency (the adaptive submission's bound); undefined keeps the default (50). */
+	/** Our node's Options → Max Concurrency (the adaptive submission's bound); undefined keeps the default (DEFAULT_MAX_CONCURRENCY). */
 	maxConcurrency?: number;
 	/** Delays before every fake API answer, like a real network and service (0: answers at once); one comparison per value. */
 	apiLatenciesMs: number[];
@@ -95,8 +96,8 @@ export const USAGE = `usage: npm run bench [-- options]
   --download-items N         results downloaded as 4 split files each in the memory run (default 20)
   --download-job-seconds N   job duration of the memory runs (default 5)
   --image-kb N               size of each downloaded result image (default 1024)
-  --concurrency N            our node's Concurrency option, 1-50 (default: the node's default, 5)
-  --max-concurrency N        our node's Max Concurrency option, 1-200 (default: the node's default, 50)
+  --concurrency N            our node's Concurrency option, 1-200 (default: the node's default, ${DEFAULT_START_CONCURRENCY})
+  --max-concurrency N        our node's Max Concurrency option, 1-200 (default: the node's default, ${DEFAULT_MAX_CONCURRENCY})
   --api-latency-ms LIST      delays before every API answer, one comparison each (default 0: at once)
   --storm-per-second K       add the 429-storm rows: the fake accepts only K submissions a second
   --storm-items N            items of the storm rows (default 100)
@@ -165,7 +166,7 @@ export function parseArguments(argv: string[]): BenchOptions | 'help' {
 				options.imageKb = positiveInteger(flag, value(), 20 * 1024);
 				break;
 			case '--concurrency':
-				options.concurrency = positiveInteger(flag, value(), 50);
+				options.concurrency = positiveInteger(flag, value(), 200);
 				break;
 			case '--max-concurrency':
 				options.maxConcurrency = positiveInteger(flag, value(), 200);
@@ -543,8 +544,8 @@ const KIND_LABELS: Record<WorkflowKind, string> = { ours: 'ours (poll)', callbac
 /** How our node submitted: "5→50" (adaptive from Concurrency to Max Concurrency) or "fixed 10". */
 function concurrencyLabel(config: RunConfig): string {
 	if (!usesOurNode(config.kind)) return 'all at once';
-	const start = config.concurrency ?? 5;
-	const max = Math.max(start, config.maxConcurrency ?? 50);
+	const start = config.concurrency ?? DEFAULT_START_CONCURRENCY;
+	const max = Math.max(start, config.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY);
 	return start === max ? `fixed ${start}` : `${start}→${max}`;
 }
 
@@ -558,6 +559,7 @@ function comparisonTable(results: RunResult[]): string {
 		'wall / job',
 		'end-to-end s',
 		'submit span s',
+		'last submit s',
 		'429s',
 		'submits/task',
 		'lookups/task',
@@ -578,6 +580,7 @@ function comparisonTable(results: RunResult[]): string {
 			result.executionMs === undefined ? 'n/a' : (result.executionMs / config.jobMs).toFixed(2),
 			seconds(result.endToEndMs),
 			seconds(requests?.submitSpanMs, 2),
+			seconds(requests?.lastSubmitMs, 2),
 			String(requests?.rateLimited ?? 'n/a'),
 			perTask(requests?.submits, config.items),
 			perTask(requests?.lookups, config.items),
@@ -759,7 +762,7 @@ export async function runBench(options: BenchOptions): Promise<number> {
 			// Adaptive (the node's defaults) first, then each fixed concurrency (Max Concurrency = Concurrency).
 			const stormRuns: Array<{ concurrency?: number; maxConcurrency?: number }> = [
 				{},
-				...options.storm.fixed.map((fixed) => ({ concurrency: Math.min(50, fixed), maxConcurrency: Math.min(50, fixed) })),
+				...options.storm.fixed.map((fixed) => ({ concurrency: fixed, maxConcurrency: fixed })),
 			];
 			for (const submissions of stormRuns) {
 				comparison.push(
@@ -813,7 +816,7 @@ export async function runBench(options: BenchOptions): Promise<number> {
 			`API latency (delay before every fake API answer): ${options.apiLatenciesMs.join(', ')} ms. ` +
 			(options.concurrency !== undefined ? `Our node's Concurrency: ${options.concurrency}. ` : '') +
 			(options.maxConcurrency !== undefined ? `Our node's Max Concurrency: ${options.maxConcurrency}. ` : '') +
-			(options.storm ? `429 storm: the fake accepts ${options.storm.perSecond} submissions a second (Retry-After 1 s), N = ${options.storm.items}, latency 0. ` : '') +
+			(options.storm ? `429 storm: the fake accepts ${options.storm.perSecond} submissions a second (429 without Retry-After beyond, as the vendor documents none), N = ${options.storm.items}, latency 0. ` : '') +
 			`Load average at the start: ${loadAtStart} (${os.cpus().length} CPUs). ` +
 			(Object.keys(options.n8nEnv).length > 0 ? `n8n environment: ${Object.entries(options.n8nEnv).map(([key, value]) => `${key}=${value}`).join(' ')}. ` : '') +
 			'Each row is a fresh n8n process; peak RSS is the main n8n process\'s VmHWM, reset to its RSS just before the webhook call ' +

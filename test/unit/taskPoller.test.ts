@@ -89,6 +89,69 @@ describe('TaskPoller rounds', () => {
 		await finishes(poller);
 	});
 
+	it('the next round comes one interval after the previous round was answered, not after it was sent', async () => {
+		const asked: string[][] = [];
+		const ctx = apiContext(asked);
+		const answer = ctx.helpers.httpRequestWithAuthentication as unknown as (type: string, request: unknown) => Promise<unknown>;
+		(ctx.helpers as unknown as { httpRequestWithAuthentication: unknown }).httpRequestWithAuthentication = async (type: string, request: unknown) => {
+			const answered = await answer(type, request);
+			// Every answer takes half a second, like a slow API.
+			await new Promise((resolve) => setTimeout(resolve, 500));
+			return answered;
+		};
+		const poller = new TaskPoller(ctx, { intervalMs: 1000 });
+		poller.add(task('a'));
+		// Sent at 1.0 s, answered at 1.5 s: a cadence from the send would ask again at 2.0 s.
+		await jest.advanceTimersByTimeAsync(2200);
+		expect(asked).toHaveLength(1);
+		await jest.advanceTimersByTimeAsync(400);
+		expect(asked).toHaveLength(2);
+		poller.abandon();
+		await finishes(poller);
+	});
+
+	it('a later round also waits one interval after the latest task added, at most two intervals after the previous answer', async () => {
+		const asked: string[][] = [];
+		const poller = new TaskPoller(apiContext(asked), { intervalMs: 1000 });
+		poller.add(task('a'));
+		await jest.advanceTimersByTimeAsync(1000);
+		expect(asked).toEqual([['a']]);
+		// Answered at once (1.0 s); b comes at 1.5 s: a round at 2.0 s would ask for b half an interval after it.
+		await jest.advanceTimersByTimeAsync(500);
+		poller.add(task('b'));
+		await jest.advanceTimersByTimeAsync(700);
+		expect(asked).toHaveLength(1);
+		await jest.advanceTimersByTimeAsync(400);
+		expect(asked).toEqual([['a'], ['a', 'b']]);
+		// Tasks keep coming every half second: rounds still come, two intervals after the previous answer.
+		for (let index = 0; index < 9; index++) {
+			poller.add(task(`c${index}`));
+			await jest.advanceTimersByTimeAsync(500);
+		}
+		expect(asked.length).toBeGreaterThanOrEqual(3);
+		poller.abandon();
+		await finishes(poller);
+	});
+
+	it('once every task is in, the next round waits one interval for the last one, even past the two-interval bound', async () => {
+		const asked: string[][] = [];
+		const poller = new TaskPoller(apiContext(asked), { intervalMs: 1000 });
+		poller.add(task('a'));
+		await jest.advanceTimersByTimeAsync(900);
+		poller.add(task('b'));
+		await jest.advanceTimersByTimeAsync(900);
+		poller.add(task('c'));
+		const finished = poller.done();
+		// Two intervals after a is 2.0 s; the last task came at 1.8 s, so the round comes at 2.8 s.
+		await jest.advanceTimersByTimeAsync(700);
+		expect(asked).toEqual([]);
+		await jest.advanceTimersByTimeAsync(400);
+		expect(asked).toEqual([['a', 'b', 'c']]);
+		poller.abandon();
+		await jest.advanceTimersByTimeAsync(2000);
+		await finished;
+	});
+
 	it('asks for nothing once abandoned, and done resolves', async () => {
 		const asked: string[][] = [];
 		const poller = new TaskPoller(apiContext(asked), { intervalMs: 1000 });

@@ -60,6 +60,30 @@ describe('adaptive submission', () => {
 		expect(proxy.peak(EDITS)).toBe(6);
 	}, 60_000);
 
+	it('with the default options, 100 submissions go out at once and the window grows past 100 while the API accepts', async () => {
+		fake.faults.jobDurationMs = 100;
+		// Every answer takes a while, so the submissions of one round trip overlap and can be counted.
+		fake.faults.responseDelayMs = 500;
+		const total = 250;
+		// Submissions are held until 100 have arrived. Whether 100 were open before the API had answered
+		// any is noted; a node that starts lower gets its first ones through only by the hold's timeout.
+		let hundredAtOnce = false;
+		const { result, proxy } = await runThroughProxy(total, {}, (proxy) => ({
+			holdAtMostMs: 3000,
+			releaseWhen: (path) => {
+				if (path !== EDITS) return true;
+				const arrived = proxy().arrived(EDITS);
+				if (arrived >= 100 && proxy().inFlight(EDITS) === arrived) hundredAtOnce = true;
+				return arrived >= 100;
+			},
+		}));
+		expectEveryItemOnce(result, total);
+		expect(hundredAtOnce).toBe(true);
+		// 100, then up to 200 (Max Concurrency) in the second round trip: more than started.
+		expect(proxy.peak(EDITS)).toBeGreaterThan(100);
+		expect(proxy.peak(EDITS)).toBeLessThanOrEqual(200);
+	}, 90_000);
+
 	it('a 429 storm (the API takes only 2 submissions a second): no item lost, none submitted twice', async () => {
 		fake.faults.jobDurationMs = 100;
 		fake.faults.submitsPerSecond = 2;

@@ -3,10 +3,8 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { callbackLinkKindOf, isPlainlyPrivateUrl } from '../../../shared/callbackSignature';
 import { MIDJOURNEY_MODES } from '../../../shared/constants';
+import { DEFAULT_MAX_CONCURRENCY, DEFAULT_START_CONCURRENCY } from '../../../shared/pacing';
 import type { ResultOutput } from '../../../shared/resultItems';
-
-/** How far adaptive submission may raise the concurrency unless Options → Max Concurrency says otherwise. */
-export const DEFAULT_MAX_CONCURRENCY = 50;
 
 export type WaitMode = 'poll' | 'callback' | 'none';
 
@@ -189,7 +187,7 @@ export function readBatchPlan(ctx: IExecuteFunctions, itemIndex: number, waitMod
 		itemIndex,
 	);
 
-	const concurrency = Math.floor(numberIn(ctx, itemIndex, 'Concurrency', options.concurrency ?? 5, 1, 50));
+	const concurrency = Math.floor(numberIn(ctx, itemIndex, 'Concurrency', options.concurrency ?? DEFAULT_START_CONCURRENCY, 1, 200));
 	const maxConcurrency = Math.floor(
 		numberIn(ctx, itemIndex, 'Max Concurrency', options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY, 1, 200),
 	);

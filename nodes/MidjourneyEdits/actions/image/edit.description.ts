@@ -1,5 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { DEFAULT_MAX_CONCURRENCY, DEFAULT_START_CONCURRENCY } from '../../../shared/pacing';
 import { outputParameter } from '../../../shared/resultItems';
 
 const showFor = { resource: ['image'], operation: ['edit'] };
@@ -155,10 +156,10 @@ export const editDescription: INodeProperties[] = [
 				displayName: 'Concurrency',
 				name: 'concurrency',
 				type: 'number',
-				typeOptions: { minValue: 1, maxValue: 50 },
-				default: 5,
+				typeOptions: { minValue: 1, maxValue: 200 },
+				default: DEFAULT_START_CONCURRENCY,
 				description:
-					"How many edits to submit at the same time at the start of a batch (each item is billed). Defaults to 5. While the API accepts them the node sends more at once, up to 'Max Concurrency'; when the API says it gets too many requests it halves and waits, which costs time, never a second charge.",
+					"How many edits to submit at the same time at the start of a batch (each item is billed). Defaults to 100. While the API accepts them the node sends more at once, up to 'Max Concurrency'; when the API says it gets too many requests it halves and waits, which costs time, never a second charge.",
 			},
 			{
 				displayName: 'Mask as Text',
@@ -184,9 +185,9 @@ export const editDescription: INodeProperties[] = [
 				name: 'maxConcurrency',
 				type: 'number',
 				typeOptions: { minValue: 1, maxValue: 200 },
-				default: 50,
+				default: DEFAULT_MAX_CONCURRENCY,
 				description:
-					"The most edits the node submits at the same time however well the API keeps up. Defaults to 50. Set it equal to 'Concurrency' for a fixed rate, e.g. when your account's rate limit is known.",
+					"The most edits the node submits at the same time however well the API keeps up. Defaults to 200. Set it equal to 'Concurrency' for a fixed rate, e.g. when your account's rate limit is known.",
 			},
 			{
 				displayName: 'Poll Interval (Seconds)',
