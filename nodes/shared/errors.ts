@@ -186,7 +186,7 @@ export function explainApiFailure(
 	if (status === 429) {
 		return {
 			message: `Ace Data Cloud is rate limiting requests (HTTP 429)${tries}`,
-			description: `Too many requests at once for your plan. Lower 'Concurrency' (and 'Max Concurrency') under 'Options', or run fewer items at a time.${said}`,
+			description: `Too many requests at once for your plan. The node starts at 'Concurrency' and grows up to 'Max Concurrency' until the API refuses: set 'Max Concurrency' under 'Options' to what your plan allows, or run fewer items at a time.${said}`,
 		};
 	}
 	if (failure.code === 'malformed_response') {

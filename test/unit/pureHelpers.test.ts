@@ -22,6 +22,8 @@ describe('error mapping', () => {
 		expect(explainApiFailure({ status: 403, code: 'forbidden' }, 'submit').message).toMatch(/moderation/);
 		expect(explainApiFailure({ status: 403, code: 'used_up' }, 'submit').message).toMatch(/balance/);
 		expect(explainApiFailure({ status: 429 }, 'submit', 6).message).toMatch(/rate limiting.*after 6 attempts/);
+		// The node grows the number of open submissions up to Max Concurrency (issue 16): that is the limit to set.
+		expect(explainApiFailure({ status: 429 }, 'submit', 6).description).toMatch(/set 'Max Concurrency' under 'Options' to what your plan allows/);
 		expect(explainApiFailure({ status: 400, message: 'prompt is required' }, 'submit').description).toMatch(/prompt is required/);
 		expect(explainApiFailure({ status: 504 }, 'read').message).toMatch(/504/);
 	});
