@@ -257,4 +257,25 @@ export const MUTATIONS = [
 		tests: [FOLLOW_UPS_TEST],
 		testName: 'Edit → Upscale',
 	},
+	// --- Issue 16: faster than the alternatives ----------------------------------------------------
+	{
+		id: 'perf-slow-start-doubles',
+		what: 'Until the first 429 the window only doubles per round trip (one more per acceptance), as before issue 16.',
+		edits: [{ file: PACING, find: 'export const PROBING_GROWTH_PER_ACCEPTANCE = 3;', replace: 'export const PROBING_GROWTH_PER_ACCEPTANCE = 1;' }],
+		tests: ['test/unit/adaptivePacing.test.ts'],
+		testName: 'quadruples',
+	},
+	{
+		id: 'perf-last-round-not-in-step',
+		what: 'Once every task is in, the next round no longer waits for the last one (it can come one interval too early and cost a round).',
+		edits: [
+			{
+				file: 'nodes/shared/taskPoller.ts',
+				find: '? Math.max(from + intervalMs, settled)',
+				replace: '? Math.max(from + intervalMs, Math.min(settled, from + 2 * intervalMs))',
+			},
+		],
+		tests: ['test/unit/taskPoller.test.ts'],
+		testName: 'once every task is in',
+	},
 ];
