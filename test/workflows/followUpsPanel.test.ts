@@ -48,6 +48,23 @@ describe('follow-up operations in the node panel', () => {
 		});
 	});
 
+	it("Upscale's Output offers the file or the link of one image; the grid-making follow-ups offer Edit's three", () => {
+		const outputOf = (operation: string) => shownProperties(description, { resource: 'image', operation }).filter((property) => property.name === 'output');
+		const [upscale, ...otherUpscaleOutputs] = outputOf('upscale');
+		expect(otherUpscaleOutputs).toEqual([]);
+		expect((upscale.options as Array<{ name: string; value: string }>).map((option) => `${option.name}=${option.value}`)).toEqual([
+			'Image File=grid',
+			'Links Only=links',
+		]);
+		expect(upscale.hint).toBe('An upscale returns one image');
+		for (const operation of ['vary', 'reroll', 'zoomOut', 'pan']) {
+			const [output, ...others] = outputOf(operation);
+			expect(others).toEqual([]);
+			expect((output.options as Array<{ value: string }>).map((option) => option.value)).toEqual(['split', 'grid', 'links']);
+			expect(output.hint).toMatch(/2x2 grid/);
+		}
+	});
+
 	it.each([
 		['upscale', 'upscaleAction'],
 		['vary', 'varyAction'],

@@ -1,4 +1,4 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 import { editDescription } from '../edit.description';
 
@@ -19,6 +19,32 @@ function editPropertyForFollowUps(name: string): INodeProperties {
 	if (!property) throw new Error(`The Edit description has no property '${name}'`);
 	const display = property.displayOptions ?? {};
 	return { ...property, displayOptions: { ...display, show: { ...display.show, ...showForFollowUps } } };
+}
+
+/**
+ * Output for the follow-ups. The Edit's own for those that make a new 2x2 grid; an upscale's result is
+ * one image, so its Output offers only the file or the link, and its hint says so (the same parameter
+ * name and values: a saved 'split' is still refused before any request, followUp/plan.ts).
+ */
+function outputsForFollowUps(): INodeProperties[] {
+	const output = editPropertyForFollowUps('output');
+	const gridMaking = FOLLOW_UP_OPERATIONS.filter((operation) => operation !== 'upscale');
+	const upscaleChoices = (output.options as INodePropertyOptions[])
+		.filter((option) => option.value !== 'split')
+		.map((option) =>
+			option.value === 'grid'
+				? { ...option, name: 'Image File', description: "The upscaled image as a file in the output's 'data' field" }
+				: { ...option, description: 'Only the link to the upscaled image (image_url). Links can expire: choose a file to keep the image.' },
+		);
+	return [
+		{ ...output, displayOptions: { ...output.displayOptions, show: { ...showForFollowUps, operation: gridMaking } } },
+		{
+			...output,
+			options: upscaleChoices,
+			hint: 'An upscale returns one image',
+			displayOptions: { ...output.displayOptions, show: { ...showForFollowUps, operation: ['upscale'] } },
+		},
+	];
 }
 
 /** The Edit's Options, with the mask fields offered only to Vary (Region). */
@@ -61,7 +87,7 @@ export function followUpDescription(choices: INodeProperties[]): INodeProperties
 		},
 		...choices,
 		editPropertyForFollowUps('mode'),
-		editPropertyForFollowUps('output'),
+		...outputsForFollowUps(),
 		editPropertyForFollowUps('waitMode'),
 		editPropertyForFollowUps('callbackNotice'),
 		optionsForFollowUps(),
