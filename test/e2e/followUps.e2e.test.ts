@@ -90,6 +90,20 @@ describe('follow-up actions (Upscale, Vary, Reroll, Zoom Out, Pan) inside a real
 		return workflow.id;
 	}
 
+	/** The chain's execution once it has ended (succeeded or failed). */
+	async function endedRun(workflowId: string) {
+		return await n8n.waitForExecution((candidate) => ['success', 'error'].includes(candidate.status), { workflowId, timeoutMs: RUN_TIMEOUT_MS });
+	}
+
+	/** The error of a chain that must fail at `nodeName`. */
+	async function failureAt(workflowId: string, nodeName: string) {
+		const execution = await endedRun(workflowId);
+		expect(execution.status).toBe('error');
+		const error = execution.data?.resultData.error;
+		expect(error?.node?.name).toBe(nodeName);
+		return { execution, error };
+	}
+
 	/** A follow-up step: the operation, its choice, and the same poll settings as the Edit. */
 	function followUp(name: string, operation: string, choice: Record<string, unknown>, extra: Record<string, unknown> = {}): Step {
 		return {
@@ -144,10 +158,7 @@ describe('follow-up actions (Upscale, Vary, Reroll, Zoom Out, Pan) inside a real
 	it('Edit → Upscale quarter 2 in poll mode: the image_id comes from the edit, the output is the upscaled quarter as a file', async () => {
 		const workflowId = await runChain([EDIT_STEP, followUp('Upscale', 'upscale', { upscaleAction: 'upscale2' })], 'a red sail');
 
-		const execution = await n8n.waitForExecution((candidate) => ['success', 'error'].includes(candidate.status), {
-			workflowId,
-			timeoutMs: RUN_TIMEOUT_MS,
-		});
+		const execution = await endedRun(workflowId);
 		expect({ status: execution.status, error: execution.data?.resultData.error?.message }).toEqual({ status: 'success', error: undefined });
 
 		const [edit] = tasksOfType('edits');
@@ -265,13 +276,7 @@ describe('follow-up actions (Upscale, Vary, Reroll, Zoom Out, Pan) inside a real
 	it('a choice the result does not offer (Upscale 2x on a grid) fails with the offered actions, before any request to /midjourney/imagine', async () => {
 		const workflowId = await runChain([EDIT_STEP, followUp('Upscale', 'upscale', { upscaleAction: 'upscale_2x' })], 'a green door');
 
-		const execution = await n8n.waitForExecution((candidate) => ['success', 'error'].includes(candidate.status), {
-			workflowId,
-			timeoutMs: RUN_TIMEOUT_MS,
-		});
-		expect(execution.status).toBe('error');
-		const error = execution.data?.resultData.error;
-		expect(error?.node?.name).toBe('Upscale');
+		const { error } = await failureAt(workflowId, 'Upscale');
 		expect(`${error?.message} ${error?.description}`).toMatch(/upscaled image/i);
 		expect(`${error?.message} ${error?.description}`).toMatch(/Upscale quarter 1-4/);
 		// The execution has ended: the edit was paid for, the follow-up never sent.
@@ -284,13 +289,7 @@ describe('follow-up actions (Upscale, Vary, Reroll, Zoom Out, Pan) inside a real
 		fake.faults.resultsWithoutActions = true;
 		const workflowId = await runChain([EDIT_STEP, followUp('Upscale', 'upscale', { upscaleAction: 'upscale_2x' })], 'a yellow umbrella');
 
-		const execution = await n8n.waitForExecution((candidate) => ['success', 'error'].includes(candidate.status), {
-			workflowId,
-			timeoutMs: RUN_TIMEOUT_MS,
-		});
-		expect(execution.status).toBe('error');
-		const error = execution.data?.resultData.error;
-		expect(error?.node?.name).toBe('Upscale');
+		const { execution, error } = await failureAt(workflowId, 'Upscale');
 		// The API's own words reach the user (the fake names what the image offers).
 		expect(`${error?.message} ${error?.description}`).toMatch(/upscale_2x/);
 		expect(nodeOutput(execution, 'Edit')[0]).not.toHaveProperty('actions');
@@ -302,13 +301,7 @@ describe('follow-up actions (Upscale, Vary, Reroll, Zoom Out, Pan) inside a real
 		fake.faults.imagineNotAcquired = true;
 		const workflowId = await runChain([EDIT_STEP, followUp('Upscale', 'upscale', { upscaleAction: 'upscale1' })], 'a blue bicycle');
 
-		const execution = await n8n.waitForExecution((candidate) => ['success', 'error'].includes(candidate.status), {
-			workflowId,
-			timeoutMs: RUN_TIMEOUT_MS,
-		});
-		expect(execution.status).toBe('error');
-		const error = execution.data?.resultData.error;
-		expect(error?.node?.name).toBe('Upscale');
+		const { execution, error } = await failureAt(workflowId, 'Upscale');
 		expect(error?.message).toMatch(/Midjourney Imagine/);
 		expect(error?.description).toMatch(/acquire/i);
 		expect(JSON.stringify(execution)).not.toContain(API_TOKEN);
