@@ -340,7 +340,7 @@ export function describeCoreCases(
 				const execution = await n8n.waitForExecution((candidate) => candidate.status === 'error', { workflowId });
 				const error = execution.data?.resultData.error;
 				expect(error?.message).toMatch(/rejected the API token/i);
-				expect(error?.description).toMatch(/Check the API Token in your "Ace Data Cloud API" credential/);
+				expect(error?.description).toMatch(/Check the 'API Token' in your 'Ace Data Cloud API' credential/);
 				expect(JSON.stringify(execution)).not.toContain(options.badToken);
 				expect(n8n.logText()).not.toContain(options.badToken);
 				// Nothing was created: the submission itself was refused.
