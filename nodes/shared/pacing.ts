@@ -139,13 +139,6 @@ export const PROBING_GROWTH_PER_ACCEPTANCE = 3;
 export const PACING_INTERVAL_MS = 1000;
 
 /**
- * The pacing counts our sends over a little more than PACING_INTERVAL_MS: a round's requests reach the
- * API some milliseconds after the node starts them (n8n's own work per request), so a round started
- * exactly one interval after the previous one meets its tail in the API's count and is refused.
- */
-const PACING_WINDOW_MS = 1100;
-
-/**
  * How many submissions may be open at once, found out from the API's answers, because the real
  * account's rate limit is not documented: start at the user's Concurrency, add
  * PROBING_GROWTH_PER_ACCEPTANCE per accepted submission (the window quadruples every round trip)
@@ -165,8 +158,12 @@ export class AdaptiveLimit {
 	private probing = true;
 	/** When the API accepted the submissions of the last PACING_INTERVAL_MS. */
 	private acceptedAt: number[] = [];
-	/** When the submissions of the last PACING_INTERVAL_MS were sent (counted once probing ended). */
-	private sentAt: number[] = [];
+	/**
+	 * When the API answered the submissions of the last PACING_INTERVAL_MS. The pacing counts a request
+	 * from the moment it is sent until one interval after its answer: the API counted it somewhere in
+	 * between, and n8n's own work per request delays its arrival by a varying few to 100+ ms.
+	 */
+	private answeredAt: number[] = [];
 	/** The window just before the last 429 lowered it: answers arriving during the pause add up to it. */
 	private ceilingWhilePaused = Infinity;
 	private placesTaken = 0;
@@ -190,7 +187,7 @@ export class AdaptiveLimit {
 	}
 
 	get current(): number {
-		return Math.floor(this.window);
+		return Math.max(1, Math.floor(this.window));
 	}
 
 	accepted(): void {
@@ -205,7 +202,7 @@ export class AdaptiveLimit {
 			// took, but never more than that round sent (the 429 may have come at its start).
 			this.window = Math.min(this.max, this.ceilingWhilePaused, this.window + 1);
 		} else {
-			this.window = Math.min(this.max, this.window + 1 / this.window);
+			this.window = Math.min(this.max, this.window + 1 / Math.max(1, this.window));
 		}
 		this.peak = Math.max(this.peak, this.current);
 		this.dispatch();
@@ -217,7 +214,8 @@ export class AdaptiveLimit {
 		const now = Date.now();
 		const tookLately = this.acceptedAt.filter((at) => at > now - PACING_INTERVAL_MS).length;
 		this.ceilingWhilePaused = this.window;
-		this.window = Math.max(1, Math.min(this.window, tookLately));
+		// May be 0 until the round's answers arrive during the pause (`current` is at least 1).
+		this.window = Math.min(this.window, tookLately);
 	}
 
 	/**
@@ -231,6 +229,9 @@ export class AdaptiveLimit {
 			if (!holding) return;
 			holding = false;
 			this.placesTaken--;
+			const now = Date.now();
+			this.answeredAt.push(now);
+			this.answeredAt = this.answeredAt.filter((at) => at > now - PACING_INTERVAL_MS);
 			this.dispatch();
 		};
 		return {
@@ -264,7 +265,6 @@ export class AdaptiveLimit {
 				return;
 			}
 			this.placesTaken++;
-			if (!this.probing) this.sentAt.push(Date.now());
 			this.queue.shift()!();
 		}
 	}
@@ -274,8 +274,10 @@ export class AdaptiveLimit {
 		if (paused > 0) return paused;
 		if (this.probing) return 0;
 		const now = Date.now();
-		this.sentAt = this.sentAt.filter((at) => at > now - PACING_WINDOW_MS);
-		return this.sentAt.length < this.current ? 0 : this.sentAt[0] + PACING_WINDOW_MS - now + 1;
+		this.answeredAt = this.answeredAt.filter((at) => at > now - PACING_INTERVAL_MS);
+		// Places taken are requests on their way: the API counts them too.
+		if (this.placesTaken + this.answeredAt.length < this.current || this.answeredAt.length === 0) return 0;
+		return this.answeredAt[0] + PACING_INTERVAL_MS - now + 1;
 	}
 
 	private wakeUpIn(ms: number): void {

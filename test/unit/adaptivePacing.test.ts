@@ -119,7 +119,7 @@ async function settlesWithin(promise: Promise<void>, simulatedMs: number): Promi
  * (no Retry-After); each task retries like the transport does, through the gate it is given. The test
  * answers every open request at once ("a round") and moves the fake clock on between rounds.
  */
-function rateLimitedBatch(count: number, limit: AdaptiveLimit, perRound: number) {
+function rateLimitedBatch(count: number, limit: AdaptiveLimit, perRound: number | (() => number)) {
 	const open: Array<(accepted: boolean) => void> = [];
 	let refused = 0;
 	const done = mapWithAdaptiveConcurrency(
@@ -144,7 +144,8 @@ function rateLimitedBatch(count: number, limit: AdaptiveLimit, perRound: number)
 		async round(): Promise<number> {
 			await jest.advanceTimersByTimeAsync(0);
 			const answers = open.splice(0);
-			answers.forEach((answer, position) => answer(position < perRound));
+			const takes = typeof perRound === 'number' ? perRound : perRound();
+			answers.forEach((answer, position) => answer(position < takes));
 			await jest.advanceTimersByTimeAsync(0);
 			return answers.length;
 		},
@@ -181,6 +182,30 @@ describe('adaptive submission under a rate limit (simulated time)', () => {
 		expect(sentPerRound[0]).toBe(100);
 		expect(Math.max(...sentPerRound.slice(1))).toBeLessThanOrEqual(11);
 		expect(batch.refused()).toBeLessThanOrEqual(90 + 10);
+	});
+
+	it('after a 429, at most the window starts per second however fast the API answers', async () => {
+		const gate = new RateLimitGate();
+		const limit = new AdaptiveLimit(4, 50, gate);
+		let takes = 2;
+		const batch = rateLimitedBatch(40, limit, () => takes);
+		// 4 sent, the API takes 2: the window drops to 2.
+		expect(await batch.round()).toBe(4);
+		expect(limit.current).toBe(2);
+		await jest.advanceTimersByTimeAsync(1300);
+		// From now on the API takes everything and answers at once (no simulated time passes): a window
+		// of open requests alone would let round after round through within the same instant.
+		takes = 1000;
+		let sent = 0;
+		for (let round = 0; round < 10; round++) sent += await batch.round();
+		expect(sent).toBeLessThanOrEqual(3);
+		await jest.advanceTimersByTimeAsync(1200);
+		expect(await batch.round()).toBeGreaterThan(0);
+		while (!batch.finished()) {
+			await batch.round();
+			await jest.advanceTimersByTimeAsync(1200);
+		}
+		expect(await batch.done).toHaveLength(40);
 	});
 });
 
