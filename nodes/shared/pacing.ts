@@ -75,6 +75,11 @@ export class RateLimitGate implements RequestGate {
 		if (wait > 0) await pauseUnlessCancelled(wait, this.signal);
 	}
 
+	/** Whether the user stopped the execution (requests waiting for their turn then stop at once). */
+	get cancelled(): boolean {
+		return this.signal?.aborted ?? false;
+	}
+
 	/** How long the batch still waits before its next request (0: not paused). */
 	pauseLeftMs(): number {
 		return Math.max(0, Math.min(this.pausedUntil, this.notAfter) - Date.now());
@@ -106,7 +111,7 @@ export class RateLimitGate implements RequestGate {
 		this.pausesWithoutProgress = 0;
 	}
 
-	/** Calls `listener` on the first 429 of each pause (an AdaptiveLimit halves itself there). */
+	/** Calls `listener` on the first 429 of each pause (an AdaptiveLimit lowers its window there). */
 	onRateLimited(listener: () => void): void {
 		this.rateLimitListeners.push(listener);
 	}
@@ -137,6 +142,9 @@ export const PROBING_GROWTH_PER_ACCEPTANCE = 3;
  * step of the batch's own back-off (the vendor documents no limit and no Retry-After).
  */
 export const PACING_INTERVAL_MS = 1000;
+
+/** How often items waiting for a place look whether the user stopped the execution. */
+const CANCEL_CHECK_MS = 250;
 
 /**
  * How many submissions may be open at once, found out from the API's answers, because the real
@@ -270,6 +278,8 @@ export class AdaptiveLimit {
 	}
 
 	private waitBeforeNextSendMs(): number {
+		// A stopped execution: every waiting item takes its turn and ends in the gate's cancellation.
+		if (this.gate?.cancelled) return 0;
 		const paused = this.gate?.pauseLeftMs() ?? 0;
 		if (paused > 0) return paused;
 		if (this.probing) return 0;
@@ -280,11 +290,13 @@ export class AdaptiveLimit {
 		return this.answeredAt[0] + PACING_INTERVAL_MS - now + 1;
 	}
 
+	/** Plans the next look at the queue: in short slices, so a stopped execution is seen within one. */
 	private wakeUpIn(ms: number): void {
-		const at = Date.now() + ms;
+		const slice = Math.min(ms, CANCEL_CHECK_MS);
+		const at = Date.now() + slice;
 		if (this.wakeAt !== 0 && this.wakeAt <= at) return;
 		this.wakeAt = at;
-		void sleep(ms).then(() => {
+		void sleep(slice).then(() => {
 			if (this.wakeAt === at) this.wakeAt = 0;
 			this.dispatch();
 		});

@@ -1,5 +1,5 @@
 /** Adaptive submission (issue 16): the limit grows while the API accepts, halves on a 429, stays within the max. */
-import { AdaptiveLimit, mapWithAdaptiveConcurrency, RateLimitGate } from '../../nodes/shared/pacing';
+import { AdaptiveLimit, ExecutionCancelledSignal, mapWithAdaptiveConcurrency, RateLimitGate } from '../../nodes/shared/pacing';
 
 /**
  * Runs `count` tasks through mapWithAdaptiveConcurrency; tasks finish only when the test releases them,
@@ -135,7 +135,10 @@ function rateLimitedBatch(count: number, limit: AdaptiveLimit, perRound: number 
 		},
 	);
 	let finished = false;
-	void done.then(() => (finished = true));
+	void done.then(
+		() => (finished = true),
+		() => undefined,
+	);
 	return {
 		done,
 		finished: () => finished,
@@ -206,6 +209,21 @@ describe('adaptive submission under a rate limit (simulated time)', () => {
 			await jest.advanceTimersByTimeAsync(1200);
 		}
 		expect(await batch.done).toHaveLength(40);
+	});
+
+	it('a stopped execution ends the items waiting for a place during a long pause within a fraction of a second', async () => {
+		const stop = new AbortController();
+		const gate = new RateLimitGate(stop.signal);
+		const limit = new AdaptiveLimit(2, 2, gate);
+		// The API takes nothing: both items are refused and wait for a place again.
+		const batch = rateLimitedBatch(4, limit, 0);
+		expect(await batch.round()).toBe(2);
+		gate.slowDown(60_000);
+		let outcome: unknown;
+		batch.done.catch((error: unknown) => (outcome = error));
+		stop.abort();
+		await jest.advanceTimersByTimeAsync(1000);
+		expect(outcome).toBeInstanceOf(ExecutionCancelledSignal);
 	});
 });
 
