@@ -68,11 +68,25 @@ export const MUTATIONS = [
 	},
 	// --- Issue 16: adaptive submission, pipelined polling ---------------------------------------------
 	{
-		id: 'adaptive-limit-never-halves',
+		id: 'adaptive-limit-never-drops',
 		what: 'A 429 does not slow the submissions down.',
-		edits: [{ file: PACING, find: 'this.window = Math.max(1, this.window / 2);', replace: 'this.window = Math.max(1, this.window);' }],
+		edits: [{ file: PACING, find: 'this.window = Math.min(this.window, tookLately);', replace: 'this.window = Math.max(this.window, tookLately);' }],
 		tests: ['test/unit/adaptivePacing.test.ts'],
-		testName: 'halves on a 429',
+		testName: 'drops',
+	},
+	{
+		id: 'adaptive-refused-keeps-place',
+		what: 'A submission refused with a 429 keeps its place: every refused item goes again at the end of each pause (a herd the API refuses again).',
+		edits: [{ file: PACING, find: 'giveBack();', replace: '' }],
+		tests: ['test/unit/adaptivePacing.test.ts', 'test/workflows/editAdaptive.test.ts'],
+		testName: 'give their place back|no herd of retries',
+	},
+	{
+		id: 'adaptive-no-pacing-after-429',
+		what: 'After a 429, rounds start as fast as the API answers (a rate limit refuses every round that follows at once).',
+		edits: [{ file: PACING, find: 'if (this.probing) return 0;', replace: 'return 0;' }],
+		tests: ['test/unit/adaptivePacing.test.ts'],
+		testName: 'at most the window starts per second',
 	},
 	{
 		id: 'retry-on-fail-earlier-task-not-polled',
@@ -224,7 +238,10 @@ export const MUTATIONS = [
 		id: 'concurrency-unbounded',
 		what: 'Every item is submitted at once, ignoring "Concurrency".',
 		// Submissions run under the adaptive limit (issue 16); the test pins its maximum to Concurrency.
-		edits: [{ file: PACING, find: 'running < limit.current && next < elements.length', replace: 'running < Infinity && next < elements.length' }],
+		edits: [
+			{ file: PACING, find: 'running < limit.current && next < elements.length', replace: 'running < Infinity && next < elements.length' },
+			{ file: PACING, find: 'while (this.queue.length > 0 && this.placesTaken < this.current) {', replace: 'while (this.queue.length > 0) {' },
+		],
 		tests: ['test/workflows/editBatch.test.ts'],
 		testName: 'bounded concurrency',
 	},

@@ -22,7 +22,7 @@ import {
 import type { ApiFailure, ApiService, RequestStage } from './errors';
 import { cannotHaveBeenAccepted, failureToNodeApiError, isTransient, itemSuffix } from './errors';
 import { isObject } from './json';
-import type { RateLimitGate } from './pacing';
+import type { RequestGate } from './pacing';
 import { backoffMs, pauseUnlessCancelled, throwIfCancelled } from './pacing';
 
 export type AceContext = IExecuteFunctions | IWebhookFunctions;
@@ -31,7 +31,7 @@ export interface AceRequestOptions {
 	stage: Extract<RequestStage, 'submit' | 'read' | 'upload'>;
 	itemIndex?: number;
 	/** Shared by a batch so one 429 slows every request down. */
-	gate?: RateLimitGate;
+	gate?: RequestGate;
 	signal?: AbortSignal;
 	maxAttempts?: number;
 	/** Prefix for error messages, naming the step (e.g. "Uploading the input image failed"). */

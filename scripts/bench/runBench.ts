@@ -22,7 +22,7 @@ import * as os from 'os';
 import * as path from 'path';
 
 import { DEFAULT_MAX_CONCURRENCY, DEFAULT_START_CONCURRENCY } from '../../nodes/shared/pacing';
-import { startFakeAceDataCloud, type FakeAceDataCloud } from '../../test/fake-api/fakeAceDataCloud';
+import { startFakeAceDataCloud, type FakeAceDataCloud, type RequestLogEntry } from '../../test/fake-api/fakeAceDataCloud';
 import {
 	fillFixture,
 	N8nInstance,
@@ -82,6 +82,8 @@ export interface BenchOptions {
 	keep: boolean;
 	/** Also write every figure as JSON here. */
 	jsonFile?: string;
+	/** Also write each run's API requests (ms after the webhook call, path, status) here, one file per run. */
+	requestLogDir?: string;
 	/** Which workflows the comparison runs. */
 	kinds: WorkflowKind[];
 	/** Extra environment for every n8n the bench starts (to see what an n8n setting changes). */
@@ -107,6 +109,7 @@ export const USAGE = `usage: npm run bench [-- options]
   --kinds LIST               workflows to compare, from ours, callback, baseline (default: all three)
   --n8n-env KEY=VALUE        extra environment for every n8n started (repeatable)
   --json FILE                also write all figures as JSON
+  --request-log DIR          also write each run's API requests (ms after the webhook call, path, status) as DIR/<run>.jsonl
   --keep                     keep each run's n8n user folder (log, database)
 Every configuration starts a fresh n8n (about 20-40 s each); the defaults take about 8-10 minutes on 2 cores.`;
 
@@ -203,6 +206,12 @@ export function parseArguments(argv: string[]): BenchOptions | 'help' {
 				const file = value();
 				if (!file) throw new Error(`--json needs a file name\n${USAGE}`);
 				options.jsonFile = path.resolve(file);
+				break;
+			}
+			case '--request-log': {
+				const dir = value();
+				if (!dir) throw new Error(`--request-log needs a folder name\n${USAGE}`);
+				options.requestLogDir = path.resolve(dir);
 				break;
 			}
 			case '--keep':
@@ -406,6 +415,7 @@ interface BenchContext {
 	fake: FakeAceDataCloud;
 	images: ImageServer;
 	keep: boolean;
+	requestLogDir?: string;
 	/** A user folder whose database is migrated, with the owner and our package installed: copied for every run. */
 	templateFolder: string;
 	n8nEnv: Record<string, string>;
@@ -421,6 +431,17 @@ async function prepareTemplateFolder(tarball: string): Promise<string> {
 	const n8n = await N8nInstance.start({ tarball, userFolder: folder, log: () => undefined });
 	await n8n.stop();
 	return folder;
+}
+
+/** One line per API request of a run, to see when refusals came (e.g. the first burst or herds after pauses). */
+function writeRequestLog(dir: string, label: string, requests: readonly RequestLogEntry[], sentAt: number): void {
+	fs.mkdirSync(dir, { recursive: true });
+	const lines = requests
+		.filter((entry) => entry.path.startsWith('/midjourney/') || entry.path.startsWith('/api/'))
+		.map((entry) => JSON.stringify({ ms: entry.at - sentAt, path: entry.path, status: entry.status }));
+	const file = path.join(dir, `${label.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '')}.jsonl`);
+	fs.writeFileSync(file, `${lines.join('\n')}\n`);
+	say(`${label}: request log in ${file}`);
 }
 
 async function runConfiguration(context: BenchContext, config: RunConfig): Promise<RunResult> {
@@ -492,6 +513,7 @@ async function runConfiguration(context: BenchContext, config: RunConfig): Promi
 
 		result.executionId = finished.id;
 		result.requests = countApiRequests(fake.requests, sentAt, (config.pollSeconds * 1000) / 2);
+		if (context.requestLogDir) writeRequestLog(context.requestLogDir, config.label, fake.requests, sentAt);
 		result.downloads = images.downloads();
 		const stored = filesUnder(path.join(userFolder, '.n8n', 'storage'));
 		result.storedFiles = stored.count;
@@ -736,7 +758,7 @@ export async function runBench(options: BenchOptions): Promise<number> {
 	const comparison: RunResult[] = [];
 	const downloads: RunResult[] = [];
 	try {
-		context = { fake, images, keep: options.keep, templateFolder: await prepareTemplateFolder(tarball), n8nEnv: options.n8nEnv };
+		context = { fake, images, keep: options.keep, requestLogDir: options.requestLogDir, templateFolder: await prepareTemplateFolder(tarball), n8nEnv: options.n8nEnv };
 		if (options.compare) {
 			for (const apiLatencyMs of options.apiLatenciesMs) {
 				for (const size of options.sizes) {

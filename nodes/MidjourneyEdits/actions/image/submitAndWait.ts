@@ -203,7 +203,8 @@ async function runBatch<Plan extends BatchPlan>(
 	await mapWithAdaptiveConcurrency(
 		unsubmitted(),
 		submitLimit,
-		async (state) => {
+		// `turns`: the submission's place in the window, given back when the API refuses it (pacing.ts).
+		async (state, _index, turns) => {
 			const plan = state.plan!;
 			const body = { ...state.body! };
 			if (waitMode === 'callback') body.callback_url = callbackUrl;
@@ -213,7 +214,7 @@ async function runBatch<Plan extends BatchPlan>(
 				const answer = await aceApiRequest(ctx, operation.path, body, {
 					stage: 'submit',
 					itemIndex: state.itemIndex,
-					gate,
+					gate: turns,
 					signal,
 					maxAttempts: RATE_LIMITED_SUBMIT_ATTEMPTS,
 					service: operation.service,
