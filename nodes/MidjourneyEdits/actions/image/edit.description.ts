@@ -159,7 +159,7 @@ export const editDescription: INodeProperties[] = [
 				typeOptions: { minValue: 1, maxValue: 200 },
 				default: DEFAULT_START_CONCURRENCY,
 				description:
-					"How many edits to submit at the same time at the start of a batch (each item is billed). Defaults to 100. While the API accepts them the node sends more at once, up to 'Max Concurrency'; when the API says it gets too many requests it halves and waits, which costs time, never a second charge.",
+					"How many edits to submit at the same time at the start of a batch (each item is billed). Defaults to 100. While the API accepts them the node sends more at once, up to 'Max Concurrency'; when the API says it gets too many requests it slows down to what the API takes and waits, which costs time, never a second charge.",
 			},
 			{
 				displayName: 'Mask as Text',
