@@ -24,7 +24,7 @@ export function outputParameter(splitDescription: string, extra: Partial<INodePr
 			{
 				name: 'Image File (Grid)',
 				value: 'grid',
-				description: "The edited image as a file in the output's 'data' field, ready for Google Drive, email or a form",
+				description: "The resulting 2x2 grid as one image file in the output's 'data' field, ready for Google Drive, email or a form",
 			},
 			{
 				name: 'Links Only',

@@ -124,3 +124,27 @@ describe('a result\'s actions in user words (the error that lists what an image 
 		expect(followUpActionOfRecord(null)).toBeUndefined();
 	});
 });
+
+describe('follow-up panels speak of the task at hand, not of an edit', () => {
+	/** Every text n8n shows for a property: its name, description, hint, placeholder and its options'. */
+	function textsOf(property: INodeProperties): string[] {
+		const own = [property.displayName, property.description, property.hint, property.placeholder];
+		const nested = ((property.options ?? []) as Array<INodeProperties | { name: string; description?: string }>).flatMap((option) =>
+			'displayName' in option ? textsOf(option) : [option.name, option.description],
+		);
+		return [...own, ...nested].filter((text): text is string => typeof text === 'string' && text !== '');
+	}
+
+	it.each(['upscale', 'vary', 'reroll', 'zoomOut', 'pan'])('%s: no text on its panel says "edit"', (operation) => {
+		const texts = [
+			...shownProperties(description, { resource: 'image', operation }),
+			...shownProperties(description, { resource: 'image', operation, waitMode: 'none' }),
+			...shownProperties(description, { resource: 'image', operation, waitMode: 'callback' }),
+		]
+			// The resource and operation lists name every operation, Edit among them.
+			.filter((property) => !['resource', 'operation'].includes(property.name))
+			.flatMap(textsOf);
+		// Lower case: 'Edit' (the operation) and 'Midjourney Edits' (the product) are names, not this task.
+		expect(texts.filter((text) => /\bedit(s|ed|ing)?\b/.test(text))).toEqual([]);
+	});
+});

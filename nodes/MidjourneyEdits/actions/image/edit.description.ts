@@ -79,10 +79,10 @@ export const editDescription: INodeProperties[] = [
 		options: [
 			{ name: 'Fast', value: 'fast', description: 'The usual speed and price (about 1-2 minutes)' },
 			{ name: 'Relax', value: 'relax', description: 'Cheaper, but can queue for several minutes' },
-			{ name: 'Turbo', value: 'turbo', description: 'Fastest, and the most expensive per edit' },
+			{ name: 'Turbo', value: 'turbo', description: 'Fastest, and the most expensive per task' },
 		],
 		default: 'fast',
-		description: "Midjourney's speed. It sets the price of each edit: see your Ace Data Cloud price list.",
+		description: "Midjourney's speed. It sets the price of each task: see your Ace Data Cloud price list.",
 		displayOptions: { show: showFor },
 	},
 	outputParameter(
@@ -99,7 +99,7 @@ export const editDescription: INodeProperties[] = [
 				name: "Don't Wait (Return Task ID)",
 				value: 'none',
 				description:
-					"Return the task ID at once; get the result later with the Task resource's 'Get' operation or a Midjourney Edits Trigger. The edit is still made and billed.",
+					"Return the task ID at once; get the result later with the Task resource's 'Get' operation or a Midjourney Edits Trigger. Midjourney still does the work, and it is billed.",
 			},
 			{
 				name: 'Poll Until Done',
@@ -159,7 +159,7 @@ export const editDescription: INodeProperties[] = [
 				typeOptions: { minValue: 1, maxValue: 200 },
 				default: DEFAULT_START_CONCURRENCY,
 				description:
-					"How many edits to submit at the same time at the start of a batch (each item is billed). Defaults to 100. While the API accepts them the node sends more at once, up to 'Max Concurrency'; when the API says it gets too many requests it slows down to what the API takes and waits, which costs time, never a second charge.",
+					"How many tasks to submit at the same time at the start of a batch (each item is billed). Defaults to 100. While the API accepts them the node sends more at once, up to 'Max Concurrency'; when the API says it gets too many requests it slows down to what the API takes and waits, which costs time, never a second charge.",
 			},
 			{
 				displayName: 'Mask as Text',
@@ -178,7 +178,7 @@ export const editDescription: INodeProperties[] = [
 				default: 'mask',
 				placeholder: 'e.g. mask',
 				description:
-					"Limit the edit to part of the image: the input field holding a black-and-white mask image, the same size as the input image. White areas are regenerated, black areas are kept. Defaults to 'mask'.",
+					"Limit the change to part of the image: the input field holding a black-and-white mask image, the same size as the input image. White areas are regenerated, black areas are kept. Defaults to 'mask'.",
 			},
 			{
 				displayName: 'Max Concurrency',
@@ -187,7 +187,7 @@ export const editDescription: INodeProperties[] = [
 				typeOptions: { minValue: 1, maxValue: 200 },
 				default: DEFAULT_MAX_CONCURRENCY,
 				description:
-					"The most edits the node submits at the same time however well the API keeps up. Defaults to 200. Set it equal to 'Concurrency' for a fixed rate, e.g. when your account's rate limit is known.",
+					"The most tasks the node submits at the same time however well the API keeps up. Defaults to 200. Set it equal to 'Concurrency' for a fixed rate, e.g. when your account's rate limit is known.",
 			},
 			{
 				displayName: 'Poll Interval (Seconds)',
@@ -195,7 +195,7 @@ export const editDescription: INodeProperties[] = [
 				type: 'number',
 				typeOptions: { minValue: 1, maxValue: 300 },
 				default: 5,
-				description: 'How often to ask Ace Data Cloud whether the edits are done. Defaults to 5 seconds.',
+				description: 'How often to ask Ace Data Cloud whether the tasks are done. Defaults to 5 seconds.',
 				displayOptions: { show: { '/waitMode': ['poll'] } },
 			},
 			{
