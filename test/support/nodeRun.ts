@@ -43,6 +43,31 @@ export async function runEdit(
 
 export const CAT = { imageUrl: 'https://cdn.example.test/input/cat.jpg', prompt: 'A cat sitting on a table, watercolor' };
 
+/** `count` input items of the cat photo, each with its own prompt (so each is a different request). */
+export const catItems = (count: number): InputItem[] =>
+	Array.from({ length: count }, (_, index) => ({ json: { ...CAT, prompt: `photo ${index}` } }));
+
+/** Submits an edit to the fake directly (not through the node), without waiting: its task id. */
+export async function createEditTask(fake: FakeAceDataCloud, prompt = CAT.prompt, extra: Record<string, unknown> = {}): Promise<string> {
+	const response = await fetch(`${fake.url}/midjourney/edits`, {
+		method: 'POST',
+		headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+		body: JSON.stringify({ image_url: CAT.imageUrl, prompt, ...extra, async: true }),
+	});
+	return ((await response.json()) as { task_id: string }).task_id;
+}
+
+/** One finished, one failed and one still running task in the fake (leaves `neverFinish` on). */
+export async function tasksInEveryState(fake: FakeAceDataCloud, extra: Record<string, unknown> = {}) {
+	const finished = await createEditTask(fake, CAT.prompt, extra);
+	const failed = await createEditTask(fake, 'nope [fail]', extra);
+	fake.faults.neverFinish = true;
+	const running = await createEditTask(fake, CAT.prompt, extra);
+	fake.finishTask(finished);
+	fake.finishTask(failed);
+	return { finished, failed, running };
+}
+
 /** The callback URL of the latest edit submitted to the fake API. */
 export function submittedCallbackUrl(fake: FakeAceDataCloud): string {
 	const submits = fake.requests.filter((entry) => entry.path === '/midjourney/edits');

@@ -3,7 +3,7 @@ import type { FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { startFakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import type { HoldingProxy, HoldingProxyOptions } from '../support/holdingProxy';
 import { startHoldingProxy } from '../support/holdingProxy';
-import { CAT, runEdit, TOKEN } from '../support/nodeRun';
+import { catItems, runEdit, TOKEN } from '../support/nodeRun';
 
 const EDITS = '/midjourney/edits';
 const TASKS = '/midjourney/tasks';
@@ -15,7 +15,6 @@ beforeAll(async () => {
 afterEach(() => fake.reset());
 afterAll(async () => await fake.close());
 
-const items = (count: number) => Array.from({ length: count }, (_, index) => ({ json: { ...CAT, prompt: `photo ${index}` } }));
 
 async function runThroughProxy(
 	count: number,
@@ -27,7 +26,7 @@ async function runThroughProxy(
 	const proxy = await startHoldingProxy(fake.url, proxyOptions(() => started.proxy!));
 	started.proxy = proxy;
 	try {
-		const result = await runEdit(fake, items(count), { options: { pollIntervalSeconds: 1, timeoutSeconds: 120, ...options } }, {
+		const result = await runEdit(fake, catItems(count), { options: { pollIntervalSeconds: 1, timeoutSeconds: 120, ...options } }, {
 			credentials: { aceDataCloudApi: { apiToken: TOKEN, baseUrl: proxy.url, platformBaseUrl: proxy.url } },
 		});
 		return { result, proxy };

@@ -2,7 +2,7 @@
 import type { FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { startFakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { startHoldingProxy } from '../support/holdingProxy';
-import { CAT, runEdit, TOKEN } from '../support/nodeRun';
+import { catItems, runEdit, TOKEN } from '../support/nodeRun';
 
 const EDITS = '/midjourney/edits';
 
@@ -13,12 +13,11 @@ beforeAll(async () => {
 afterEach(() => fake.reset());
 afterAll(async () => await fake.close());
 
-const items = (count: number) => Array.from({ length: count }, (_, index) => ({ json: { ...CAT, prompt: `photo ${index}` } }));
 
 describe('batches', () => {
 	it('a very large batch: every item once, in order, with at most one tasks request per 50 tasks per round', async () => {
 		fake.faults.jobDurationMs = 300;
-		const input = items(120);
+		const input = catItems(120);
 		const result = await runEdit(fake, input, { options: { pollIntervalSeconds: 1, timeoutSeconds: 60, concurrency: 20 } });
 		expect(result.status).toBe('success');
 		const output = result.nodeOutputs('Midjourney Edits');
@@ -52,7 +51,7 @@ describe('batches', () => {
 			releaseWhen: (path) => path !== EDITS || proxy.inFlight(EDITS) >= limit || proxy.arrived(EDITS) === total,
 		});
 		try {
-			const result = await runEdit(fake, items(total), { options: { pollIntervalSeconds: 1, concurrency: limit, maxConcurrency: limit } }, {
+			const result = await runEdit(fake, catItems(total), { options: { pollIntervalSeconds: 1, concurrency: limit, maxConcurrency: limit } }, {
 				credentials: { aceDataCloudApi: { apiToken: TOKEN, baseUrl: proxy.url, platformBaseUrl: proxy.url } },
 			});
 			expect(result.status).toBe('success');
@@ -67,7 +66,7 @@ describe('batches', () => {
 		fake.faults.jobDurationMs = 100;
 		fake.faults.submitRateLimit = 3;
 		fake.faults.retryAfterSeconds = 1;
-		const result = await runEdit(fake, items(10), { options: { pollIntervalSeconds: 1, concurrency: 5 } });
+		const result = await runEdit(fake, catItems(10), { options: { pollIntervalSeconds: 1, concurrency: 5 } });
 		expect(result.status).toBe('success');
 		expect(fake.tasks.size).toBe(10);
 		const submits = fake.requests.filter((entry) => entry.path === '/midjourney/edits');
@@ -84,7 +83,7 @@ describe('batches', () => {
 
 	it('a task the API forgets ({} / left out of the batch) times out saying so, the others succeed', async () => {
 		fake.faults.neverFinish = true;
-		const run = runEdit(fake, items(3), { options: { pollIntervalSeconds: 1, timeoutSeconds: 3 } }, {
+		const run = runEdit(fake, catItems(3), { options: { pollIntervalSeconds: 1, timeoutSeconds: 3 } }, {
 			nodeSettings: { 'Midjourney Edits': { onError: 'continueRegularOutput' } },
 		});
 		const ids = await fake.waitFor(() => (fake.tasks.size === 3 ? [...fake.tasks.keys()] : undefined), 30_000);
@@ -101,7 +100,7 @@ describe('batches', () => {
 
 	it('per-item timeouts: a slow task times out alone and lists its id; nothing is lost or duplicated', async () => {
 		fake.faults.neverFinish = true;
-		const run = runEdit(fake, items(4), { options: { pollIntervalSeconds: 1, timeoutSeconds: 3 } }, {
+		const run = runEdit(fake, catItems(4), { options: { pollIntervalSeconds: 1, timeoutSeconds: 3 } }, {
 			nodeSettings: { 'Midjourney Edits': { onError: 'continueRegularOutput' } },
 		});
 		const ids = await fake.waitFor(() => (fake.tasks.size === 4 ? [...fake.tasks.keys()] : undefined), 30_000);

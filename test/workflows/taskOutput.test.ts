@@ -7,7 +7,7 @@
 import { signCallbackUrl } from '../../nodes/shared/callbackSignature';
 import type { FakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
 import { MODERATION_ERROR, startFakeAceDataCloud } from '../fake-api/fakeAceDataCloud';
-import { CAT, runEdit, TOKEN } from '../support/nodeRun';
+import { CAT, createEditTask, runEdit, tasksInEveryState, TOKEN } from '../support/nodeRun';
 
 let fake: FakeAceDataCloud;
 
@@ -54,14 +54,7 @@ describe('task records in the output', () => {
 });
 
 /** Creates a task straight on the fake (async), as a "Don't Wait" edit would have. */
-async function createTask(prompt = CAT.prompt): Promise<string> {
-	const response = await fetch(`${fake.url}/midjourney/edits`, {
-		method: 'POST',
-		headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-		body: JSON.stringify({ image_url: CAT.imageUrl, prompt, split_images: true, async: true }),
-	});
-	return ((await response.json()) as { task_id: string }).task_id;
-}
+const createTask = (prompt = CAT.prompt) => createEditTask(fake, prompt, { split_images: true });
 
 const lookUp = async (parameters: Record<string, unknown>) => {
 	const result = await runEdit(fake, [{ json: {} }], { resource: 'task', ...parameters });
@@ -97,12 +90,7 @@ describe('Simplify on Task → Get / Get Many (the default)', () => {
 	});
 
 	it('Task → Get Many gives a finished, a failed, a running and an unknown task simplified, in order', async () => {
-		const finished = await createTask();
-		const failed = await createTask('nope [fail]');
-		fake.faults.neverFinish = true;
-		const running = await createTask();
-		fake.finishTask(finished);
-		fake.finishTask(failed);
+		const { finished, failed, running } = await tasksInEveryState(fake, { split_images: true });
 
 		const items = await lookUp({ operation: 'getMany', taskIds: [finished, failed, running, 'no-such-task'].join(',') });
 		expect(items.map((json) => [json.task_id, json.status])).toEqual([

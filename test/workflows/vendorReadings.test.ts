@@ -14,7 +14,7 @@ import { MidjourneyEditsTrigger } from '../../nodes/MidjourneyEditsTrigger/Midjo
 import { callTriggerWebhook, DEFAULT_TRIGGER_WEBHOOK_ID, getHarnessBaseUrl, runWorkflow, waitForResumedRun } from '../harness';
 import { loadExample } from '../support/examples';
 import type { WorkflowRunResult } from '../harness';
-import { CAT, credentialsFor, fixture, NODE_TYPES, runEdit, TOKEN } from '../support/nodeRun';
+import { CAT, createEditTask, credentialsFor, fixture, NODE_TYPES, runEdit, tasksInEveryState, TOKEN } from '../support/nodeRun';
 
 let fake: FakeAceDataCloud;
 
@@ -29,14 +29,7 @@ const POLL_FAST = { options: { pollIntervalSeconds: 1 } };
 const descriptionOf = (error: unknown) => String((error as { description?: string } | undefined)?.description ?? '');
 
 /** Creates a task straight on the fake (async), as another workflow would have. */
-async function createTask(prompt = CAT.prompt): Promise<string> {
-	const response = await fetch(`${fake.url}/midjourney/edits`, {
-		method: 'POST',
-		headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-		body: JSON.stringify({ image_url: CAT.imageUrl, prompt, async: true }),
-	});
-	return ((await response.json()) as { task_id: string }).task_id;
-}
+const createTask = (prompt = CAT.prompt) => createEditTask(fake, prompt);
 
 async function runLookup(parameters: INodeParameters, input = [{ json: {} }], platformToken?: string): Promise<WorkflowRunResult> {
 	return await runWorkflow(fixture('task-lookup.workflow.json'), {
@@ -77,12 +70,7 @@ describe.each(READINGS)('core journeys with %s', (_reading, faults) => {
 	});
 
 	it('Task Get and Get Many tell finished, failed, running and unknown tasks apart', async () => {
-		const finished = await createTask();
-		const failed = await createTask('nope [fail]');
-		fake.faults.neverFinish = true;
-		const running = await createTask();
-		fake.finishTask(finished);
-		fake.finishTask(failed);
+		const { finished, failed, running } = await tasksInEveryState(fake);
 
 		const many = await runLookup({ operation: 'getMany', taskIds: [finished, failed, running, 'no-such-task'].join(',') });
 		expect(many.error).toBeUndefined();
