@@ -484,9 +484,11 @@ describe("n8n's editor shows the package (headless Chromium)", () => {
 		await screenshot('ndv-edit-result');
 		// The JSON view: the API's result fields as they are.
 		await output.getByTestId('radio-button-json').click();
-		const jsonView = await pollFor(async () => await output.innerText(), (text) => text.includes('image_url'), UI_TIMEOUT_MS);
+		// The viewer renders its lines in steps (more so on a busy machine): wait for the last field,
+		// not the first. (It marks whitespace with dots.)
+		const jsonView = await pollFor(async () => await output.innerText(), (text) => /"success"\W+true/.test(text), UI_TIMEOUT_MS);
 		expect(jsonView).toContain(taskId);
-		// (The JSON viewer marks whitespace with dots.)
+		expect(jsonView).toContain('image_url');
 		expect(jsonView).toMatch(/"success"\W+true/);
 		await screenshot('ndv-edit-result-json');
 		await closePanel();
