@@ -477,7 +477,11 @@ describe("n8n's editor shows the package (headless Chromium)", () => {
 		const [submitted] = fake.requests.filter((entry) => entry.path === '/midjourney/edits');
 		expect(submitted).toBeDefined();
 		const taskId = [...fake.tasks.keys()][0];
-		const binaryView = await pollFor(async () => await output.innerText(), (text) => text.includes(`${taskId}.png`), UI_TIMEOUT_MS);
+		const binaryView = await pollFor(
+			async () => await output.innerText(),
+			(text) => text.includes(`${taskId}.png`) && text.includes('image/png') && /1 item/.test(text),
+			UI_TIMEOUT_MS,
+		);
 		expect(binaryView).toMatch(/1 item/);
 		expect(binaryView).toContain(`${taskId}.png`);
 		expect(binaryView).toContain('image/png');
