@@ -515,8 +515,11 @@ describe("n8n's editor shows the package (headless Chromium)", () => {
 	it('opens the Upscale panel (a follow-up on a result) without errors, its Image ID mapped from the incoming item', async () => {
 		await openWorkflow(everyNode);
 		const ndv = await openPanel('Upscale Image', ['resource', 'operation', 'imageId', 'upscaleAction', 'mode', 'output', 'waitMode']);
-		await expect(ndv.innerText()).resolves.toContain('paid Midjourney task on a finished result');
-		await expect(ndv.getByTestId('parameter-input-imageId').innerText()).resolves.toContain('image_id');
+		// The expression editor fills in after its input appears: wait for both texts.
+		await eventually(async () => {
+			expect(await ndv.innerText()).toContain('paid Midjourney task on a finished result');
+			expect(await ndv.getByTestId('parameter-input-imageId').innerText()).toContain('image_id');
+		});
 		await screenshot('ndv-upscale');
 		await closePanel();
 	});
